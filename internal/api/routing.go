@@ -1,0 +1,527 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/centralita/centralita/internal/auth"
+	"github.com/centralita/centralita/internal/directory"
+)
+
+// ServiceLevel is a queue's target: percentage (0..1) answered within durationMs.
+type ServiceLevel struct {
+	Percentage float64 `json:"percentage" minimum:"0" maximum:"1"`
+	DurationMs int     `json:"durationMs"`
+}
+
+// MediaSetting holds per-media queue settings; only call is used for now.
+type MediaSetting struct {
+	AlertingTimeoutSeconds int          `json:"alertingTimeoutSeconds"`
+	ServiceLevel           ServiceLevel `json:"serviceLevel"`
+}
+
+// MediaSettings is keyed by media type.
+type MediaSettings struct {
+	Call MediaSetting `json:"call"`
+}
+
+// ACWSettings are the queue's after-call-work rules.
+type ACWSettings struct {
+	WrapupPrompt string `json:"wrapupPrompt" enum:"MANDATORY,OPTIONAL,MANDATORY_TIMEOUT,MANDATORY_FORCED_TIMEOUT,AGENT_REQUESTED"`
+	TimeoutMs    int    `json:"timeoutMs,omitempty"`
+}
+
+// Queue is the platform's queue object plus routingStrategy.
+type Queue struct {
+	ID                    string        `json:"id"`
+	Name                  string        `json:"name"`
+	Division              *Ref          `json:"division"`
+	Description           string        `json:"description,omitempty"`
+	DateCreated           Time          `json:"dateCreated"`
+	DateModified          Time          `json:"dateModified"`
+	MemberCount           int           `json:"memberCount"`
+	UserMemberCount       int           `json:"userMemberCount"`
+	JoinedMemberCount     int           `json:"joinedMemberCount"`
+	MediaSettings         MediaSettings `json:"mediaSettings"`
+	ACWSettings           ACWSettings   `json:"acwSettings"`
+	SkillEvaluationMethod string        `json:"skillEvaluationMethod"`
+	RoutingStrategy       string        `json:"routingStrategy" doc:"Centralita extension: longest_idle, least_occupied, round_robin, skills_best_match, preferred_agent or bullseye."`
+	CallingPartyName      string        `json:"callingPartyName,omitempty"`
+	CallingPartyNumber    string        `json:"callingPartyNumber,omitempty"`
+	SelfURI               string        `json:"selfUri"`
+}
+
+func queueOut(q directory.Queue) Queue {
+	return Queue{ID: q.ID, Name: q.Name, Division: homeDivision, Description: q.Description,
+		DateCreated: Time(q.Created), DateModified: Time(q.Modified),
+		MemberCount: q.MemberCount, UserMemberCount: q.MemberCount, JoinedMemberCount: q.JoinedMemberCount,
+		MediaSettings: MediaSettings{Call: MediaSetting{AlertingTimeoutSeconds: q.AlertingTimeoutSeconds,
+			ServiceLevel: ServiceLevel{Percentage: q.ServiceLevelPercentage, DurationMs: q.ServiceLevelDurationMs}}},
+		ACWSettings:           ACWSettings{WrapupPrompt: q.ACWPrompt, TimeoutMs: q.ACWTimeoutMs},
+		SkillEvaluationMethod: q.SkillEvaluation, RoutingStrategy: q.RoutingStrategy,
+		CallingPartyName: q.CallingPartyName, CallingPartyNumber: q.CallingPartyNumber,
+		SelfURI: "/api/v2/routing/queues/" + q.ID}
+}
+
+// QueueInput is the body of POST and PUT on queues; omitted settings take
+// the defaults (alerting 8 s, service level 80 % in 20 s, optional wrap-up).
+type QueueInput struct {
+	Name        string `json:"name" minLength:"1" maxLength:"200"`
+	Description string `json:"description,omitempty"`
+	// Read-only fields a client may echo back from a GET are accepted and ignored.
+	ID                    string         `json:"id,omitempty" readOnly:"true"`
+	SelfURI               string         `json:"selfUri,omitempty" readOnly:"true"`
+	MediaSettings         *MediaSettings `json:"mediaSettings,omitempty"`
+	ACWSettings           *ACWSettings   `json:"acwSettings,omitempty"`
+	SkillEvaluationMethod string         `json:"skillEvaluationMethod,omitempty" enum:"NONE,BEST,ALL,"`
+	RoutingStrategy       string         `json:"routingStrategy,omitempty"`
+	CallingPartyName      string         `json:"callingPartyName,omitempty"`
+	CallingPartyNumber    string         `json:"callingPartyNumber,omitempty"`
+}
+
+func (in QueueInput) queue() directory.Queue {
+	q := directory.QueueDefaults()
+	q.Name, q.Description = in.Name, in.Description
+	if m := in.MediaSettings; m != nil {
+		if m.Call.AlertingTimeoutSeconds != 0 {
+			q.AlertingTimeoutSeconds = m.Call.AlertingTimeoutSeconds
+		}
+		if m.Call.ServiceLevel.DurationMs != 0 {
+			q.ServiceLevelDurationMs = m.Call.ServiceLevel.DurationMs
+			q.ServiceLevelPercentage = m.Call.ServiceLevel.Percentage
+		}
+	}
+	if a := in.ACWSettings; a != nil {
+		if a.WrapupPrompt != "" {
+			q.ACWPrompt = a.WrapupPrompt
+		}
+		q.ACWTimeoutMs = a.TimeoutMs
+	}
+	if in.SkillEvaluationMethod != "" {
+		q.SkillEvaluation = in.SkillEvaluationMethod
+	}
+	if in.RoutingStrategy != "" {
+		q.RoutingStrategy = in.RoutingStrategy
+	}
+	q.CallingPartyName, q.CallingPartyNumber = in.CallingPartyName, in.CallingPartyNumber
+	return q
+}
+
+// QueueMember is a user's membership.
+type QueueMember struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	User       *Ref   `json:"user"`
+	RingNumber int    `json:"ringNumber"`
+	Joined     bool   `json:"joined"`
+	MemberBy   string `json:"memberBy"`
+	SelfURI    string `json:"selfUri"`
+}
+
+// Skill is a routing skill; its version is a string, as in the platform API.
+type Skill struct {
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	DateModified Time   `json:"dateModified"`
+	State        string `json:"state"`
+	Version      string `json:"version"`
+	SelfURI      string `json:"selfUri"`
+}
+
+func skillOut(sk directory.Skill) Skill {
+	return Skill{ID: sk.ID, Name: sk.Name, DateModified: Time(sk.Modified), State: sk.State, Version: itoa(sk.Version),
+		SelfURI: "/api/v2/routing/skills/" + sk.ID}
+}
+
+// WrapupCode is a wrap-up code with its category and subcategory.
+type WrapupCode struct {
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	Category     string `json:"category,omitempty" doc:"Centralita extension: disposition category."`
+	Subcategory  string `json:"subcategory,omitempty" doc:"Centralita extension: disposition subcategory."`
+	Description  string `json:"description,omitempty"`
+	Division     *Ref   `json:"division"`
+	DateCreated  Time   `json:"dateCreated"`
+	DateModified Time   `json:"dateModified"`
+	SelfURI      string `json:"selfUri"`
+}
+
+func wrapupOut(w directory.WrapupCode) WrapupCode {
+	return WrapupCode{ID: w.ID, Name: w.Name, Category: w.Category, Subcategory: w.Subcategory, Description: w.Description,
+		Division: homeDivision, DateCreated: Time(w.Created), DateModified: Time(w.Modified), SelfURI: "/api/v2/routing/wrapupcodes/" + w.ID}
+}
+
+// WrapupCodeInput creates or replaces a code; name defaults to "Category - Subcategory".
+type WrapupCodeInput struct {
+	Name        string `json:"name,omitempty" maxLength:"200"`
+	Category    string `json:"category,omitempty" maxLength:"200"`
+	Subcategory string `json:"subcategory,omitempty" maxLength:"200"`
+	Description string `json:"description,omitempty"`
+	ID          string `json:"id,omitempty" readOnly:"true"`
+	SelfURI     string `json:"selfUri,omitempty" readOnly:"true"`
+}
+
+type idBody struct {
+	ID string `json:"id"`
+}
+
+func (s *Server) registerRouting(api huma.API) {
+	// Queues.
+	huma.Register(api, op("getRoutingQueues", http.MethodGet, "/api/v2/routing/queues", "List queues", "Routing", auth.Agent),
+		func(ctx context.Context, in *struct {
+			PageParams
+			Name      string   `query:"name" doc:"Exact name, or with * wildcards."`
+			ID        []string `query:"id"`
+			SortOrder string   `query:"sortOrder" enum:"asc,desc,ascending,descending,"`
+		}) (*Body[*Listing[Queue]], error) {
+			pg, size, num, err := in.page(500)
+			if err != nil {
+				return nil, err
+			}
+			idList := ids(in.ID)
+			if err := needUUID("id", idList...); err != nil {
+				return nil, err
+			}
+			qs, total, err := s.Directory.ListQueues(ctx, directory.QueueFilter{Name: in.Name, IDs: idList,
+				Descending: in.SortOrder == "desc" || in.SortOrder == "descending"}, pg)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]Queue, len(qs))
+			for i, q := range qs {
+				out[i] = queueOut(q)
+			}
+			return body(listing(ctx, out, total, size, num)), nil
+		})
+	huma.Register(api, op("getRoutingQueue", http.MethodGet, "/api/v2/routing/queues/{queueId}", "Get a queue", "Routing", auth.Agent),
+		func(ctx context.Context, in *queueIDPath) (*Body[Queue], error) {
+			if err := needUUID("queueId", in.QueueID); err != nil {
+				return nil, err
+			}
+			q, err := s.Directory.GetQueue(ctx, in.QueueID)
+			if err != nil {
+				return nil, err
+			}
+			return body(queueOut(q)), nil
+		})
+	huma.Register(api, op("postRoutingQueues", http.MethodPost, "/api/v2/routing/queues", "Create a queue", "Routing", auth.Admin),
+		func(ctx context.Context, in *struct{ Body QueueInput }) (*Body[Queue], error) {
+			q, err := s.Directory.CreateQueue(ctx, in.Body.queue())
+			if err != nil {
+				return nil, err
+			}
+			return body(queueOut(q)), nil
+		})
+	huma.Register(api, op("putRoutingQueue", http.MethodPut, "/api/v2/routing/queues/{queueId}", "Replace a queue's settings", "Routing", auth.Admin),
+		func(ctx context.Context, in *struct {
+			queueIDPath
+			Body QueueInput
+		}) (*Body[Queue], error) {
+			if err := needUUID("queueId", in.QueueID); err != nil {
+				return nil, err
+			}
+			q, err := s.Directory.UpdateQueue(ctx, in.QueueID, in.Body.queue())
+			if err != nil {
+				return nil, err
+			}
+			return body(queueOut(q)), nil
+		})
+	huma.Register(api, withStatus(op("deleteRoutingQueue", http.MethodDelete, "/api/v2/routing/queues/{queueId}", "Delete a queue", "Routing", auth.Admin), 204),
+		func(ctx context.Context, in *queueIDPath) (*struct{}, error) {
+			if err := needUUID("queueId", in.QueueID); err != nil {
+				return nil, err
+			}
+			return nil, s.Directory.DeleteQueue(ctx, in.QueueID)
+		})
+
+	// Members.
+	huma.Register(api, op("getRoutingQueueMembers", http.MethodGet, "/api/v2/routing/queues/{queueId}/members", "List a queue's members", "Routing", auth.Supervisor),
+		func(ctx context.Context, in *struct {
+			queueIDPath
+			PageSize   int    `query:"pageSize" minimum:"0" maximum:"100" doc:"At most 100."`
+			PageNumber int    `query:"pageNumber" minimum:"0"`
+			Joined     string `query:"joined" enum:"true,false,"`
+		}) (*Body[*Listing[QueueMember]], error) {
+			if err := needUUID("queueId", in.QueueID); err != nil {
+				return nil, err
+			}
+			pg, size, num, err := PageParams{PageSize: in.PageSize, PageNumber: in.PageNumber}.page(100)
+			if err != nil {
+				return nil, err
+			}
+			var joined *bool
+			if in.Joined != "" {
+				j := in.Joined == "true"
+				joined = &j
+			}
+			ms, total, err := s.Directory.ListMembers(ctx, in.QueueID, joined, pg)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]QueueMember, len(ms))
+			for i, m := range ms {
+				out[i] = QueueMember{ID: m.UserID, Name: m.Name, User: &Ref{ID: m.UserID, Name: m.Name, SelfURI: "/api/v2/users/" + m.UserID},
+					RingNumber: m.RingNumber, Joined: m.Joined, MemberBy: "user", SelfURI: "/api/v2/routing/queues/" + in.QueueID + "/members/" + m.UserID}
+			}
+			return body(listing(ctx, out, total, size, num)), nil
+		})
+	huma.Register(api, withStatus(op("postRoutingQueueMembers", http.MethodPost, "/api/v2/routing/queues/{queueId}/members", "Add (or with delete=true remove) up to 100 members", "Routing", auth.Supervisor), 204),
+		func(ctx context.Context, in *struct {
+			queueIDPath
+			Delete bool `query:"delete"`
+			Body   []idBody
+		}) (*struct{}, error) {
+			if err := needUUID("queueId", in.QueueID); err != nil {
+				return nil, err
+			}
+			userIDs := make([]string, len(in.Body))
+			for i, b := range in.Body {
+				userIDs[i] = b.ID
+			}
+			if err := needUUID("id", userIDs...); err != nil {
+				return nil, err
+			}
+			if in.Delete {
+				return nil, s.Directory.RemoveMembers(ctx, in.QueueID, userIDs)
+			}
+			return nil, s.Directory.AddMembers(ctx, in.QueueID, userIDs)
+		})
+	huma.Register(api, withStatus(op("patchRoutingQueueMembers", http.MethodPatch, "/api/v2/routing/queues/{queueId}/members", "Join or unjoin members", "Routing", auth.Supervisor), 204),
+		func(ctx context.Context, in *struct {
+			queueIDPath
+			Body []struct {
+				ID     string `json:"id"`
+				Joined bool   `json:"joined"`
+			}
+		}) (*struct{}, error) {
+			if err := needUUID("queueId", in.QueueID); err != nil {
+				return nil, err
+			}
+			m := map[string]bool{}
+			for _, b := range in.Body {
+				if err := needUUID("id", b.ID); err != nil {
+					return nil, err
+				}
+				m[b.ID] = b.Joined
+			}
+			return nil, s.Directory.SetJoined(ctx, in.QueueID, m)
+		})
+
+	// Queue wrap-up codes.
+	huma.Register(api, op("getRoutingQueueWrapupcodes", http.MethodGet, "/api/v2/routing/queues/{queueId}/wrapupcodes", "List a queue's wrap-up codes", "Routing", auth.Agent),
+		func(ctx context.Context, in *struct {
+			queueIDPath
+			PageParams
+		}) (*Body[*Listing[WrapupCode]], error) {
+			if err := needUUID("queueId", in.QueueID); err != nil {
+				return nil, err
+			}
+			if _, err := s.Directory.GetQueue(ctx, in.QueueID); err != nil {
+				return nil, err
+			}
+			pg, size, num, err := in.page(500)
+			if err != nil {
+				return nil, err
+			}
+			ws, total, err := s.Directory.ListWrapupCodes(ctx, directory.WrapupFilter{QueueID: in.QueueID}, pg)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]WrapupCode, len(ws))
+			for i, w := range ws {
+				out[i] = wrapupOut(w)
+			}
+			return body(listing(ctx, out, total, size, num)), nil
+		})
+	huma.Register(api, withStatus(op("postRoutingQueueWrapupcodes", http.MethodPost, "/api/v2/routing/queues/{queueId}/wrapupcodes", "Assign wrap-up codes to a queue", "Routing", auth.Admin), 204),
+		func(ctx context.Context, in *struct {
+			queueIDPath
+			Body []idBody
+		}) (*struct{}, error) {
+			if err := needUUID("queueId", in.QueueID); err != nil {
+				return nil, err
+			}
+			codes := make([]string, len(in.Body))
+			for i, b := range in.Body {
+				codes[i] = b.ID
+			}
+			if err := needUUID("id", codes...); err != nil {
+				return nil, err
+			}
+			return nil, s.Directory.AssignWrapupCodes(ctx, in.QueueID, codes)
+		})
+	huma.Register(api, withStatus(op("deleteRoutingQueueWrapupcode", http.MethodDelete, "/api/v2/routing/queues/{queueId}/wrapupcodes/{codeId}", "Remove a wrap-up code from a queue", "Routing", auth.Admin), 204),
+		func(ctx context.Context, in *struct {
+			queueIDPath
+			CodeID string `path:"codeId"`
+		}) (*struct{}, error) {
+			if err := needUUID("queueId", in.QueueID); err != nil {
+				return nil, err
+			}
+			if err := needUUID("codeId", in.CodeID); err != nil {
+				return nil, err
+			}
+			return nil, s.Directory.UnassignWrapupCode(ctx, in.QueueID, in.CodeID)
+		})
+
+	// Skills.
+	huma.Register(api, op("getRoutingSkills", http.MethodGet, "/api/v2/routing/skills", "List skills", "Routing", auth.Agent),
+		func(ctx context.Context, in *struct {
+			PageParams
+			Name string   `query:"name"`
+			ID   []string `query:"id"`
+		}) (*Body[*Listing[Skill]], error) {
+			pg, size, num, err := in.page(500)
+			if err != nil {
+				return nil, err
+			}
+			idList := ids(in.ID)
+			if err := needUUID("id", idList...); err != nil {
+				return nil, err
+			}
+			sks, total, err := s.Directory.ListSkills(ctx, in.Name, idList, pg)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]Skill, len(sks))
+			for i, sk := range sks {
+				out[i] = skillOut(sk)
+			}
+			return body(listing(ctx, out, total, size, num)), nil
+		})
+	huma.Register(api, op("getRoutingSkill", http.MethodGet, "/api/v2/routing/skills/{skillId}", "Get a skill", "Routing", auth.Agent),
+		func(ctx context.Context, in *skillIDPath) (*Body[Skill], error) {
+			if err := needUUID("skillId", in.SkillID); err != nil {
+				return nil, err
+			}
+			sk, err := s.Directory.GetSkill(ctx, in.SkillID)
+			if err != nil {
+				return nil, err
+			}
+			return body(skillOut(sk)), nil
+		})
+	huma.Register(api, op("postRoutingSkills", http.MethodPost, "/api/v2/routing/skills", "Create a skill", "Routing", auth.Admin),
+		func(ctx context.Context, in *struct {
+			Body struct {
+				Name string `json:"name" minLength:"1" maxLength:"200"`
+			}
+		}) (*Body[Skill], error) {
+			sk, err := s.Directory.CreateSkill(ctx, in.Body.Name)
+			if err != nil {
+				return nil, err
+			}
+			return body(skillOut(sk)), nil
+		})
+	huma.Register(api, op("patchRoutingSkill", http.MethodPatch, "/api/v2/routing/skills/{skillId}", "Rename a skill", "Routing", auth.Admin),
+		func(ctx context.Context, in *struct {
+			skillIDPath
+			Body struct {
+				Name string `json:"name" minLength:"1" maxLength:"200"`
+			}
+		}) (*Body[Skill], error) {
+			if err := needUUID("skillId", in.SkillID); err != nil {
+				return nil, err
+			}
+			sk, err := s.Directory.RenameSkill(ctx, in.SkillID, in.Body.Name)
+			if err != nil {
+				return nil, err
+			}
+			return body(skillOut(sk)), nil
+		})
+	huma.Register(api, withStatus(op("deleteRoutingSkill", http.MethodDelete, "/api/v2/routing/skills/{skillId}", "Delete a skill", "Routing", auth.Admin), 204),
+		func(ctx context.Context, in *skillIDPath) (*struct{}, error) {
+			if err := needUUID("skillId", in.SkillID); err != nil {
+				return nil, err
+			}
+			return nil, s.Directory.DeleteSkill(ctx, in.SkillID)
+		})
+
+	// Wrap-up codes.
+	huma.Register(api, op("getRoutingWrapupcodes", http.MethodGet, "/api/v2/routing/wrapupcodes", "List wrap-up codes", "Routing", auth.Agent),
+		func(ctx context.Context, in *struct {
+			PageParams
+			Name      string   `query:"name"`
+			ID        []string `query:"id"`
+			Category  string   `query:"category" doc:"Centralita extension: only this category."`
+			SortBy    string   `query:"sortBy" enum:"name,id,"`
+			SortOrder string   `query:"sortOrder" enum:"ascending,descending,asc,desc,"`
+		}) (*Body[*Listing[WrapupCode]], error) {
+			pg, size, num, err := in.page(500)
+			if err != nil {
+				return nil, err
+			}
+			idList := ids(in.ID)
+			if err := needUUID("id", idList...); err != nil {
+				return nil, err
+			}
+			ws, total, err := s.Directory.ListWrapupCodes(ctx, directory.WrapupFilter{Name: in.Name, IDs: idList, Category: in.Category,
+				SortByID: in.SortBy == "id", Descending: in.SortOrder == "descending" || in.SortOrder == "desc"}, pg)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]WrapupCode, len(ws))
+			for i, w := range ws {
+				out[i] = wrapupOut(w)
+			}
+			return body(listing(ctx, out, total, size, num)), nil
+		})
+	huma.Register(api, op("getRoutingWrapupcode", http.MethodGet, "/api/v2/routing/wrapupcodes/{codeId}", "Get a wrap-up code", "Routing", auth.Agent),
+		func(ctx context.Context, in *codeIDPath) (*Body[WrapupCode], error) {
+			if err := needUUID("codeId", in.CodeID); err != nil {
+				return nil, err
+			}
+			w, err := s.Directory.GetWrapupCode(ctx, in.CodeID)
+			if err != nil {
+				return nil, err
+			}
+			return body(wrapupOut(w)), nil
+		})
+	huma.Register(api, op("postRoutingWrapupcodes", http.MethodPost, "/api/v2/routing/wrapupcodes", "Create a wrap-up code", "Routing", auth.Admin),
+		func(ctx context.Context, in *struct{ Body WrapupCodeInput }) (*Body[WrapupCode], error) {
+			b := in.Body
+			w, err := s.Directory.CreateWrapupCode(ctx, directory.WrapupCode{Name: b.Name, Category: b.Category, Subcategory: b.Subcategory, Description: b.Description})
+			if err != nil {
+				return nil, err
+			}
+			return body(wrapupOut(w)), nil
+		})
+	huma.Register(api, op("putRoutingWrapupcode", http.MethodPut, "/api/v2/routing/wrapupcodes/{codeId}", "Replace a wrap-up code", "Routing", auth.Admin),
+		func(ctx context.Context, in *struct {
+			codeIDPath
+			Body WrapupCodeInput
+		}) (*Body[WrapupCode], error) {
+			if err := needUUID("codeId", in.CodeID); err != nil {
+				return nil, err
+			}
+			b := in.Body
+			w, err := s.Directory.UpdateWrapupCode(ctx, in.CodeID, directory.WrapupCode{Name: b.Name, Category: b.Category, Subcategory: b.Subcategory, Description: b.Description})
+			if err != nil {
+				return nil, err
+			}
+			return body(wrapupOut(w)), nil
+		})
+	huma.Register(api, withStatus(op("deleteRoutingWrapupcode", http.MethodDelete, "/api/v2/routing/wrapupcodes/{codeId}", "Delete a wrap-up code", "Routing", auth.Admin), 204),
+		func(ctx context.Context, in *codeIDPath) (*struct{}, error) {
+			if err := needUUID("codeId", in.CodeID); err != nil {
+				return nil, err
+			}
+			return nil, s.Directory.DeleteWrapupCode(ctx, in.CodeID)
+		})
+}
+
+type queueIDPath struct {
+	QueueID string `path:"queueId"`
+}
+
+type skillIDPath struct {
+	SkillID string `path:"skillId"`
+}
+
+type codeIDPath struct {
+	CodeID string `path:"codeId"`
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
