@@ -140,10 +140,19 @@ func OpenCore(ctx context.Context, cfg config.Config, c clock.Clock, log *slog.L
 	return &Core{DB: db, Outbox: ob, Auth: au, Directory: dir}, nil
 }
 
+// Option changes how New builds the program; tests use them.
+type Option func(*App)
+
+// WithClock makes every component take its time from c.
+func WithClock(c clock.Clock) Option { return func(a *App) { a.Clock = c } }
+
 // New builds the whole program: store, bus, services and HTTP handler. Call
 // Start to serve.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 	a := &App{Config: cfg, Log: log, Clock: clock.Real{}}
+	for _, o := range opts {
+		o(a)
+	}
 	if err := cfg.EnsureDataDir(); err != nil {
 		return nil, err
 	}
