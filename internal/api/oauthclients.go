@@ -60,7 +60,9 @@ func clientOut(c auth.Client) OAuthClient {
 		DateCreated: Time(c.Created), DateModified: Time(c.Modified), SelfURI: "/api/v2/oauth/clients/" + c.ID}
 }
 
-type clientIDPath struct {
+// ClientIDPath is the {clientId} path parameter. Path types are exported because huma
+// ignores embedded fields of unexported types (the id would stay empty).
+type ClientIDPath struct {
 	ClientID string `path:"clientId" maxLength:"100"`
 }
 
@@ -82,7 +84,7 @@ func (s *Server) registerOAuthClients(api huma.API) {
 			return body(listing(ctx, out, total, size, num)), nil
 		})
 	huma.Register(api, op("getOauthClient", http.MethodGet, "/api/v2/oauth/clients/{clientId}", "Get an OAuth client", "OAuth", auth.Admin),
-		func(ctx context.Context, in *clientIDPath) (*Body[OAuthClient], error) {
+		func(ctx context.Context, in *ClientIDPath) (*Body[OAuthClient], error) {
 			c, err := s.Auth.GetClient(ctx, in.ClientID)
 			if err != nil {
 				return nil, err
@@ -101,7 +103,7 @@ func (s *Server) registerOAuthClients(api huma.API) {
 		})
 	huma.Register(api, op("putOauthClient", http.MethodPut, "/api/v2/oauth/clients/{clientId}", "Replace an OAuth client's settings", "OAuth", auth.Admin),
 		func(ctx context.Context, in *struct {
-			clientIDPath
+			ClientIDPath
 			Body OAuthClientInput
 		}) (*Body[OAuthClient], error) {
 			c, err := s.Auth.UpdateClient(ctx, in.ClientID, in.Body.input())
@@ -111,7 +113,7 @@ func (s *Server) registerOAuthClients(api huma.API) {
 			return body(clientOut(c)), nil
 		})
 	huma.Register(api, withStatus(op("deleteOauthClient", http.MethodDelete, "/api/v2/oauth/clients/{clientId}", "Delete an OAuth client and its tokens", "OAuth", auth.Admin), 204),
-		func(ctx context.Context, in *clientIDPath) (*struct{}, error) {
+		func(ctx context.Context, in *ClientIDPath) (*struct{}, error) {
 			return nil, s.Auth.DeleteClient(ctx, in.ClientID)
 		})
 }

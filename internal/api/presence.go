@@ -66,7 +66,9 @@ func (b BreakStateInput) input() directory.BreakInput {
 	return in
 }
 
-type presenceIDPath struct {
+// PresenceIDPath is the {presenceId} path parameter. Path types are exported because huma
+// ignores embedded fields of unexported types (the id would stay empty).
+type PresenceIDPath struct {
 	PresenceID string `path:"presenceId"`
 }
 
@@ -91,7 +93,7 @@ func (s *Server) registerPresence(api huma.API) {
 			return body(listing(ctx, out, total, size, num)), nil
 		})
 	huma.Register(api, op("getPresencedefinition", http.MethodGet, "/api/v2/presencedefinitions/{presenceId}", "Get a presence definition", "Presence", auth.Agent),
-		func(ctx context.Context, in *presenceIDPath) (*Body[PresenceDefinition], error) {
+		func(ctx context.Context, in *PresenceIDPath) (*Body[PresenceDefinition], error) {
 			if err := needUUID("presenceId", in.PresenceID); err != nil {
 				return nil, err
 			}
@@ -111,7 +113,7 @@ func (s *Server) registerPresence(api huma.API) {
 		})
 	huma.Register(api, op("putPresencedefinition", http.MethodPut, "/api/v2/presencedefinitions/{presenceId}", "Replace a custom break state", "Presence", auth.Admin),
 		func(ctx context.Context, in *struct {
-			presenceIDPath
+			PresenceIDPath
 			Body BreakStateInput
 		}) (*Body[PresenceDefinition], error) {
 			if err := needUUID("presenceId", in.PresenceID); err != nil {
@@ -124,7 +126,7 @@ func (s *Server) registerPresence(api huma.API) {
 			return body(presenceOut(p)), nil
 		})
 	huma.Register(api, withStatus(op("deletePresencedefinition", http.MethodDelete, "/api/v2/presencedefinitions/{presenceId}", "Delete a custom break state", "Presence", auth.Admin), 204),
-		func(ctx context.Context, in *presenceIDPath) (*struct{}, error) {
+		func(ctx context.Context, in *PresenceIDPath) (*struct{}, error) {
 			if err := needUUID("presenceId", in.PresenceID); err != nil {
 				return nil, err
 			}

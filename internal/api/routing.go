@@ -197,7 +197,7 @@ func (s *Server) registerRouting(api huma.API) {
 			return body(listing(ctx, out, total, size, num)), nil
 		})
 	huma.Register(api, op("getRoutingQueue", http.MethodGet, "/api/v2/routing/queues/{queueId}", "Get a queue", "Routing", auth.Agent),
-		func(ctx context.Context, in *queueIDPath) (*Body[Queue], error) {
+		func(ctx context.Context, in *QueueIDPath) (*Body[Queue], error) {
 			if err := needUUID("queueId", in.QueueID); err != nil {
 				return nil, err
 			}
@@ -217,7 +217,7 @@ func (s *Server) registerRouting(api huma.API) {
 		})
 	huma.Register(api, op("putRoutingQueue", http.MethodPut, "/api/v2/routing/queues/{queueId}", "Replace a queue's settings", "Routing", auth.Admin),
 		func(ctx context.Context, in *struct {
-			queueIDPath
+			QueueIDPath
 			Body QueueInput
 		}) (*Body[Queue], error) {
 			if err := needUUID("queueId", in.QueueID); err != nil {
@@ -230,7 +230,7 @@ func (s *Server) registerRouting(api huma.API) {
 			return body(queueOut(q)), nil
 		})
 	huma.Register(api, withStatus(op("deleteRoutingQueue", http.MethodDelete, "/api/v2/routing/queues/{queueId}", "Delete a queue", "Routing", auth.Admin), 204),
-		func(ctx context.Context, in *queueIDPath) (*struct{}, error) {
+		func(ctx context.Context, in *QueueIDPath) (*struct{}, error) {
 			if err := needUUID("queueId", in.QueueID); err != nil {
 				return nil, err
 			}
@@ -240,7 +240,7 @@ func (s *Server) registerRouting(api huma.API) {
 	// Members.
 	huma.Register(api, op("getRoutingQueueMembers", http.MethodGet, "/api/v2/routing/queues/{queueId}/members", "List a queue's members", "Routing", auth.Supervisor),
 		func(ctx context.Context, in *struct {
-			queueIDPath
+			QueueIDPath
 			PageSize   int    `query:"pageSize" minimum:"0" maximum:"100" doc:"At most 100."`
 			PageNumber int    `query:"pageNumber" minimum:"0"`
 			Joined     string `query:"joined" enum:"true,false,"`
@@ -270,7 +270,7 @@ func (s *Server) registerRouting(api huma.API) {
 		})
 	huma.Register(api, withStatus(op("postRoutingQueueMembers", http.MethodPost, "/api/v2/routing/queues/{queueId}/members", "Add (or with delete=true remove) up to 100 members", "Routing", auth.Supervisor), 204),
 		func(ctx context.Context, in *struct {
-			queueIDPath
+			QueueIDPath
 			Delete bool `query:"delete"`
 			Body   []idBody
 		}) (*struct{}, error) {
@@ -291,7 +291,7 @@ func (s *Server) registerRouting(api huma.API) {
 		})
 	huma.Register(api, withStatus(op("patchRoutingQueueMembers", http.MethodPatch, "/api/v2/routing/queues/{queueId}/members", "Join or unjoin members", "Routing", auth.Supervisor), 204),
 		func(ctx context.Context, in *struct {
-			queueIDPath
+			QueueIDPath
 			Body []struct {
 				ID     string `json:"id"`
 				Joined bool   `json:"joined"`
@@ -313,7 +313,7 @@ func (s *Server) registerRouting(api huma.API) {
 	// Queue wrap-up codes.
 	huma.Register(api, op("getRoutingQueueWrapupcodes", http.MethodGet, "/api/v2/routing/queues/{queueId}/wrapupcodes", "List a queue's wrap-up codes", "Routing", auth.Agent),
 		func(ctx context.Context, in *struct {
-			queueIDPath
+			QueueIDPath
 			PageParams
 		}) (*Body[*Listing[WrapupCode]], error) {
 			if err := needUUID("queueId", in.QueueID); err != nil {
@@ -338,7 +338,7 @@ func (s *Server) registerRouting(api huma.API) {
 		})
 	huma.Register(api, withStatus(op("postRoutingQueueWrapupcodes", http.MethodPost, "/api/v2/routing/queues/{queueId}/wrapupcodes", "Assign wrap-up codes to a queue", "Routing", auth.Admin), 204),
 		func(ctx context.Context, in *struct {
-			queueIDPath
+			QueueIDPath
 			Body []idBody
 		}) (*struct{}, error) {
 			if err := needUUID("queueId", in.QueueID); err != nil {
@@ -355,7 +355,7 @@ func (s *Server) registerRouting(api huma.API) {
 		})
 	huma.Register(api, withStatus(op("deleteRoutingQueueWrapupcode", http.MethodDelete, "/api/v2/routing/queues/{queueId}/wrapupcodes/{codeId}", "Remove a wrap-up code from a queue", "Routing", auth.Admin), 204),
 		func(ctx context.Context, in *struct {
-			queueIDPath
+			QueueIDPath
 			CodeID string `path:"codeId"`
 		}) (*struct{}, error) {
 			if err := needUUID("queueId", in.QueueID); err != nil {
@@ -393,7 +393,7 @@ func (s *Server) registerRouting(api huma.API) {
 			return body(listing(ctx, out, total, size, num)), nil
 		})
 	huma.Register(api, op("getRoutingSkill", http.MethodGet, "/api/v2/routing/skills/{skillId}", "Get a skill", "Routing", auth.Agent),
-		func(ctx context.Context, in *skillIDPath) (*Body[Skill], error) {
+		func(ctx context.Context, in *SkillIDPath) (*Body[Skill], error) {
 			if err := needUUID("skillId", in.SkillID); err != nil {
 				return nil, err
 			}
@@ -417,7 +417,7 @@ func (s *Server) registerRouting(api huma.API) {
 		})
 	huma.Register(api, op("patchRoutingSkill", http.MethodPatch, "/api/v2/routing/skills/{skillId}", "Rename a skill", "Routing", auth.Admin),
 		func(ctx context.Context, in *struct {
-			skillIDPath
+			SkillIDPath
 			Body struct {
 				Name string `json:"name" minLength:"1" maxLength:"200"`
 			}
@@ -432,7 +432,7 @@ func (s *Server) registerRouting(api huma.API) {
 			return body(skillOut(sk)), nil
 		})
 	huma.Register(api, withStatus(op("deleteRoutingSkill", http.MethodDelete, "/api/v2/routing/skills/{skillId}", "Delete a skill", "Routing", auth.Admin), 204),
-		func(ctx context.Context, in *skillIDPath) (*struct{}, error) {
+		func(ctx context.Context, in *SkillIDPath) (*struct{}, error) {
 			if err := needUUID("skillId", in.SkillID); err != nil {
 				return nil, err
 			}
@@ -469,7 +469,7 @@ func (s *Server) registerRouting(api huma.API) {
 			return body(listing(ctx, out, total, size, num)), nil
 		})
 	huma.Register(api, op("getRoutingWrapupcode", http.MethodGet, "/api/v2/routing/wrapupcodes/{codeId}", "Get a wrap-up code", "Routing", auth.Agent),
-		func(ctx context.Context, in *codeIDPath) (*Body[WrapupCode], error) {
+		func(ctx context.Context, in *CodeIDPath) (*Body[WrapupCode], error) {
 			if err := needUUID("codeId", in.CodeID); err != nil {
 				return nil, err
 			}
@@ -490,7 +490,7 @@ func (s *Server) registerRouting(api huma.API) {
 		})
 	huma.Register(api, op("putRoutingWrapupcode", http.MethodPut, "/api/v2/routing/wrapupcodes/{codeId}", "Replace a wrap-up code", "Routing", auth.Admin),
 		func(ctx context.Context, in *struct {
-			codeIDPath
+			CodeIDPath
 			Body WrapupCodeInput
 		}) (*Body[WrapupCode], error) {
 			if err := needUUID("codeId", in.CodeID); err != nil {
@@ -504,7 +504,7 @@ func (s *Server) registerRouting(api huma.API) {
 			return body(wrapupOut(w)), nil
 		})
 	huma.Register(api, withStatus(op("deleteRoutingWrapupcode", http.MethodDelete, "/api/v2/routing/wrapupcodes/{codeId}", "Delete a wrap-up code", "Routing", auth.Admin), 204),
-		func(ctx context.Context, in *codeIDPath) (*struct{}, error) {
+		func(ctx context.Context, in *CodeIDPath) (*struct{}, error) {
 			if err := needUUID("codeId", in.CodeID); err != nil {
 				return nil, err
 			}
@@ -512,15 +512,21 @@ func (s *Server) registerRouting(api huma.API) {
 		})
 }
 
-type queueIDPath struct {
+// QueueIDPath is the {queueId} path parameter. Path types are exported because huma
+// ignores embedded fields of unexported types (the id would stay empty).
+type QueueIDPath struct {
 	QueueID string `path:"queueId"`
 }
 
-type skillIDPath struct {
+// SkillIDPath is the {skillId} path parameter. Path types are exported because huma
+// ignores embedded fields of unexported types (the id would stay empty).
+type SkillIDPath struct {
 	SkillID string `path:"skillId"`
 }
 
-type codeIDPath struct {
+// CodeIDPath is the {codeId} path parameter. Path types are exported because huma
+// ignores embedded fields of unexported types (the id would stay empty).
+type CodeIDPath struct {
 	CodeID string `path:"codeId"`
 }
 

@@ -38,7 +38,9 @@ func stationOut(st directory.Station) Station {
 		DateCreated: Time(st.Created), DateModified: Time(st.Modified), SelfURI: "/api/v2/stations/" + st.ID}
 }
 
-type stationIDPath struct {
+// StationIDPath is the {stationId} path parameter. Path types are exported because huma
+// ignores embedded fields of unexported types (the id would stay empty).
+type StationIDPath struct {
 	StationID string `path:"stationId"`
 }
 
@@ -63,7 +65,7 @@ func (s *Server) registerStations(api huma.API) {
 			return body(listing(ctx, out, total, size, num)), nil
 		})
 	huma.Register(api, op("getStation", http.MethodGet, "/api/v2/stations/{stationId}", "Get a station", "Stations", auth.Agent),
-		func(ctx context.Context, in *stationIDPath) (*Body[Station], error) {
+		func(ctx context.Context, in *StationIDPath) (*Body[Station], error) {
 			if err := needUUID("stationId", in.StationID); err != nil {
 				return nil, err
 			}
@@ -84,7 +86,7 @@ func (s *Server) registerStations(api huma.API) {
 		})
 	huma.Register(api, op("putStation", http.MethodPut, "/api/v2/stations/{stationId}", "Replace a station", "Stations", auth.Admin),
 		func(ctx context.Context, in *struct {
-			stationIDPath
+			StationIDPath
 			Body StationInput
 		}) (*Body[Station], error) {
 			if err := needUUID("stationId", in.StationID); err != nil {
@@ -98,7 +100,7 @@ func (s *Server) registerStations(api huma.API) {
 			return body(stationOut(st)), nil
 		})
 	huma.Register(api, withStatus(op("deleteStation", http.MethodDelete, "/api/v2/stations/{stationId}", "Delete a station", "Stations", auth.Admin), 204),
-		func(ctx context.Context, in *stationIDPath) (*struct{}, error) {
+		func(ctx context.Context, in *StationIDPath) (*struct{}, error) {
 			if err := needUUID("stationId", in.StationID); err != nil {
 				return nil, err
 			}

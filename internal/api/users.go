@@ -94,7 +94,9 @@ type UserSkill struct {
 	SelfURI     string  `json:"selfUri"`
 }
 
-type userIDPath struct {
+// UserIDPath is the {userId} path parameter. Path types are exported because huma
+// ignores embedded fields of unexported types (the id would stay empty).
+type UserIDPath struct {
 	UserID string `path:"userId"`
 }
 
@@ -142,7 +144,7 @@ func (s *Server) registerUsers(api huma.API) {
 		})
 
 	huma.Register(api, op("getUser", http.MethodGet, "/api/v2/users/{userId}", "Get a user", "Users", auth.Agent),
-		func(ctx context.Context, in *userIDPath) (*Body[User], error) {
+		func(ctx context.Context, in *UserIDPath) (*Body[User], error) {
 			if err := needUUID("userId", in.UserID); err != nil {
 				return nil, err
 			}
@@ -169,7 +171,7 @@ func (s *Server) registerUsers(api huma.API) {
 
 	huma.Register(api, op("patchUser", http.MethodPatch, "/api/v2/users/{userId}", "Update a user", "Users", auth.Admin),
 		func(ctx context.Context, in *struct {
-			userIDPath
+			UserIDPath
 			Body UserPatch
 		}) (*Body[User], error) {
 			if err := needUUID("userId", in.UserID); err != nil {
@@ -185,7 +187,7 @@ func (s *Server) registerUsers(api huma.API) {
 		})
 
 	huma.Register(api, op("deleteUser", http.MethodDelete, "/api/v2/users/{userId}", "Delete a user", "Users", auth.Admin),
-		func(ctx context.Context, in *userIDPath) (*Body[map[string]any], error) {
+		func(ctx context.Context, in *UserIDPath) (*Body[map[string]any], error) {
 			if err := needUUID("userId", in.UserID); err != nil {
 				return nil, err
 			}
@@ -197,7 +199,7 @@ func (s *Server) registerUsers(api huma.API) {
 
 	huma.Register(api, withStatus(op("postUserPassword", http.MethodPost, "/api/v2/users/{userId}/password", "Set a user's password", "Users", auth.Admin), 204),
 		func(ctx context.Context, in *struct {
-			userIDPath
+			UserIDPath
 			Body struct {
 				NewPassword string `json:"newPassword" minLength:"1"`
 			}
@@ -231,7 +233,7 @@ func (s *Server) registerUsers(api huma.API) {
 
 	huma.Register(api, op("getUserRoutingskills", http.MethodGet, "/api/v2/users/{userId}/routingskills", "List a user's skills", "Users", auth.Agent),
 		func(ctx context.Context, in *struct {
-			userIDPath
+			UserIDPath
 			PageParams
 		}) (*Body[*Listing[UserSkill]], error) {
 			if err := s.ownOrSupervisor(ctx, in.UserID); err != nil {
@@ -256,7 +258,7 @@ func (s *Server) registerUsers(api huma.API) {
 
 	huma.Register(api, op("postUserRoutingskills", http.MethodPost, "/api/v2/users/{userId}/routingskills", "Give a user a skill", "Users", auth.Admin),
 		func(ctx context.Context, in *struct {
-			userIDPath
+			UserIDPath
 			Body struct {
 				ID          string  `json:"id"`
 				Proficiency float64 `json:"proficiency" minimum:"0" maximum:"5"`
@@ -277,7 +279,7 @@ func (s *Server) registerUsers(api huma.API) {
 
 	huma.Register(api, withStatus(op("deleteUserRoutingskill", http.MethodDelete, "/api/v2/users/{userId}/routingskills/{skillId}", "Take a skill from a user", "Users", auth.Admin), 204),
 		func(ctx context.Context, in *struct {
-			userIDPath
+			UserIDPath
 			SkillID string `path:"skillId"`
 		}) (*struct{}, error) {
 			if err := needUUID("userId", in.UserID); err != nil {
@@ -291,7 +293,7 @@ func (s *Server) registerUsers(api huma.API) {
 
 	huma.Register(api, op("getUserQueues", http.MethodGet, "/api/v2/users/{userId}/queues", "List a user's queues", "Users", auth.Agent),
 		func(ctx context.Context, in *struct {
-			userIDPath
+			UserIDPath
 			PageParams
 		}) (*Body[*Listing[Queue]], error) {
 			if err := s.ownOrSupervisor(ctx, in.UserID); err != nil {

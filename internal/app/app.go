@@ -168,7 +168,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	a.DB, a.Outbox, a.Auth, a.Directory = core.DB, core.Outbox, core.Auth, core.Directory
 	if cfg.Mode == config.ModeDemo {
-		if err := demo.Seed(ctx, a.Directory, a.Auth); err != nil {
+		if err := demo.Seed(ctx, a.DB, a.Directory, a.Auth); err != nil {
 			a.Close()
 			return nil, fmt.Errorf("demo data: %w", err)
 		}

@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strconv"
 	"slices"
 	"strings"
 
@@ -144,6 +146,24 @@ func Load(m Mode, fs *pflag.FlagSet, environ func() []string) (Config, error) {
 	}), nil)
 	if err != nil {
 		return cfg, err
+	}
+	// Check number settings first so the message names the value, which the
+	// decoder's own error does not.
+	var typeErrs []error
+	t := reflect.TypeOf(cfg)
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		key := f.Tag.Get("koanf")
+		if f.Type.Kind() != reflect.Int || !k.Exists(key) {
+			continue
+		}
+		v := fmt.Sprint(k.Get(key))
+		if _, err := strconv.Atoi(strings.TrimSpace(v)); err != nil {
+			typeErrs = append(typeErrs, fmt.Errorf("setting %s = %q is invalid: must be a whole number", key, v))
+		}
+	}
+	if len(typeErrs) > 0 {
+		return cfg, errors.Join(typeErrs...)
 	}
 	if err := k.Unmarshal("", &cfg); err != nil {
 		return cfg, fmt.Errorf("invalid configuration: %w", err)

@@ -6,12 +6,15 @@ package demo
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/centralita/centralita/internal/auth"
 	"github.com/centralita/centralita/internal/directory"
 	"github.com/centralita/centralita/internal/problem"
+	"github.com/centralita/centralita/internal/store"
 )
 
 // Credentials printed when the demo starts.
@@ -51,8 +54,29 @@ var Breaks = []directory.BreakInput{
 	{Number: 3, Label: "Capacitación", LabelEN: "Training"},
 }
 
-// Seed creates whatever of the demo data set is missing.
-func Seed(ctx context.Context, dir *directory.Service, au *auth.Service) error {
+const seededKey = "demo.seeded"
+
+// Seed creates the demo data set once. Each item is created only if missing,
+// so a seed cut short completes on the next start; once it has completed, a
+// marker keeps later starts from re-creating what an admin renamed or deleted.
+func Seed(ctx context.Context, db *store.DB, dir *directory.Service, au *auth.Service) error {
+	var v string
+	err := db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, seededKey).Scan(&v)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if err := seed(ctx, dir, au); err != nil {
+		return err
+	}
+	_, err = db.ExecContext(ctx, `INSERT INTO settings (key, value, modified_at) VALUES ($1, '1', $2) ON CONFLICT (key) DO NOTHING`,
+		seededKey, store.Millis(time.Now()))
+	return err
+}
+
+func seed(ctx context.Context, dir *directory.Service, au *auth.Service) error {
 	users := map[string]string{}
 	for _, l := range Logins {
 		u, err := dir.GetUserByUsername(ctx, l.Username)
