@@ -124,6 +124,15 @@ func toError(ctx huma.Context, status int, msg string, errs ...error) huma.Statu
 				if field == "body" {
 					field = ""
 				}
+				// A missing required property is reported on its parent
+				// object; name the property itself so clients see which field.
+				if prop, ok := requiredProperty(det.Message); ok {
+					if field == "" {
+						field = prop
+					} else {
+						field += "." + prop
+					}
+				}
 				e.Details = append(e.Details, ErrorDetail{ErrorCode: "invalid.value", FieldName: field, Message: det.Message})
 				if field != "" {
 					parts = append(parts, fmt.Sprintf("%s: %s", field, det.Message))
@@ -159,4 +168,18 @@ func anyIs(errs []error, target error) bool {
 		}
 	}
 	return false
+}
+
+// requiredProperty extracts the property name from huma's "expected required
+// property NAME to be present" message.
+func requiredProperty(msg string) (string, bool) {
+	rest, ok := strings.CutPrefix(msg, "expected required property ")
+	if !ok {
+		return "", false
+	}
+	name, ok := strings.CutSuffix(rest, " to be present")
+	if !ok || name == "" || strings.Contains(name, " ") {
+		return "", false
+	}
+	return name, true
 }

@@ -165,6 +165,10 @@ func (s *Server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, 400, "invalid_request", "malformed form body")
 		return
 	}
+	if r.PostForm.Get("response_type") != "code" {
+		writeOAuthError(w, 400, "unsupported_response_type", "response_type must be code")
+		return
+	}
 	ar, lp := authorizeRequest(r.PostForm)
 	ar.Username, ar.Password = strings.TrimSpace(r.PostForm.Get("username")), r.PostForm.Get("password")
 	lp.Username = ar.Username

@@ -75,7 +75,9 @@ func (s *Server) Handler() http.Handler {
 	api := humago.New(mux, cfg)
 	api.UseMiddleware(s.authorize(api))
 	huma.NewErrorWithContext = toError
-	huma.NewError = func(status int, msg string, errs ...error) huma.StatusError { return toError(nil, status, msg, errs...) }
+	huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
+		return toError(nil, status, msg, errs...)
+	}
 
 	s.registerUsers(api)
 	s.registerStations(api)

@@ -11,11 +11,11 @@ import (
 
 // TokenInfo describes the caller's token.
 type TokenInfo struct {
-	Organization    *Ref     `json:"organization"`
-	HomeOrganization *Ref    `json:"homeOrganization"`
-	OAuthClient     *Ref     `json:"OAuthClient"`
-	User            *Ref     `json:"user,omitempty"`
-	Roles           []string `json:"roles"`
+	Organization     *Ref     `json:"organization"`
+	HomeOrganization *Ref     `json:"homeOrganization"`
+	OAuthClient      *Ref     `json:"OAuthClient"`
+	User             *Ref     `json:"user,omitempty"`
+	Roles            []string `json:"roles"`
 }
 
 // Role is an authorization role.
