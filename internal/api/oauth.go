@@ -3,8 +3,10 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/centralita/centralita/internal/auth"
@@ -37,8 +39,30 @@ func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
 	json.NewEncoder(w).Encode(oauthError{Error: code, Description: desc, ErrorDescription: desc})
 }
 
+// throttled answers 429 when the caller's address has failed too often.
+func (s *Server) throttled(w http.ResponseWriter, r *http.Request) bool {
+	if blocked, reset := s.failures.blocked(clientIP(r)); blocked {
+		w.Header().Set("Retry-After", strconv.Itoa(reset))
+		writeOAuthError(w, http.StatusTooManyRequests, "too_many_requests",
+			"too many failed attempts from this address; retry in "+strconv.Itoa(reset)+" seconds")
+		return true
+	}
+	return false
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
 // token is POST /oauth/token (RFC 6749 §4.1.3, §4.4, §6 and RFC 7636).
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	if s.throttled(w, r) {
+		return
+	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
 		writeOAuthError(w, 400, "invalid_request", "Content-Type must be application/x-www-form-urlencoded")
 		return
@@ -97,6 +121,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case errors.Is(err, auth.ErrInvalidClient):
+		s.failures.take(clientIP(r))
 		logFrom(r.Context()).Info("oauth: client authentication failed", "clientId", clientID)
 		writeOAuthError(w, 401, "invalid_client", "Invalid login credentials.")
 	case errors.Is(err, auth.ErrInvalidGrant):
@@ -161,6 +186,9 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, lp LoginPag
 
 // authorizeSubmit is POST /oauth/authorize from the login form.
 func (s *Server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
+	if s.throttled(w, r) {
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		writeOAuthError(w, 400, "invalid_request", "malformed form body")
 		return
@@ -175,6 +203,7 @@ func (s *Server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
 	code, err := s.Auth.Authorize(r.Context(), ar, origin(r))
 	switch {
 	case errors.Is(err, auth.ErrBadLogin):
+		s.failures.take(clientIP(r))
 		logFrom(r.Context()).Info("login failed", "username", ar.Username)
 		lp.Error = "bad_login"
 		s.renderLogin(w, r, lp)

@@ -54,3 +54,16 @@ func (l *limiter) take(key string) limitResult {
 	w.count++
 	return limitResult{ok: true, count: w.count, allowed: l.allowed, reset: reset}
 }
+
+// blocked reports, without counting, whether key has used up its window, and
+// the seconds until the window resets.
+func (l *limiter) blocked(key string) (bool, int) {
+	now := l.clock.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := l.windows[key]
+	if w == nil || now.Sub(w.start) >= time.Minute || w.count < l.allowed {
+		return false, 0
+	}
+	return true, int((time.Minute - now.Sub(w.start) + time.Second - 1) / time.Second)
+}

@@ -31,6 +31,10 @@ import (
 // Version is the API document version.
 const Version = "2.0.0"
 
+// MaxFailedLoginsPerMinute bounds password and client-secret guessing from
+// one address; successful logins are not counted.
+const MaxFailedLoginsPerMinute = 20
+
 // MaxBodyBytes bounds request bodies.
 const MaxBodyBytes = 1 << 20
 
@@ -49,13 +53,15 @@ type Server struct {
 	// Login renders the login page of the authorization endpoint.
 	Login LoginRenderer
 
-	limiter *limiter
-	metrics *httpMetrics
+	limiter  *limiter
+	failures *limiter // failed logins and client authentications per client IP
+	metrics  *httpMetrics
 }
 
 // Handler builds the whole HTTP handler.
 func (s *Server) Handler() http.Handler {
 	s.limiter = newLimiter(s.Clock, s.RateLimit)
+	s.failures = newLimiter(s.Clock, MaxFailedLoginsPerMinute)
 	s.metrics = newHTTPMetrics(s.Registry)
 
 	mux := http.NewServeMux()
