@@ -31,11 +31,14 @@ function show(value) {
 
 function ErrorBox({ error }) {
   if (!error) return null;
-  const details = error.details || [];
+  const text = errorText(error);
+  // The server's message usually restates every detail already; list only
+  // what it does not say, in words rather than machine codes.
+  const details = (error.details || []).filter((d) => !(d.message && text.includes(d.message)));
   return html`<div class="error" role="alert">
-    <p>${errorText(error)}</p>
+    <p>${text}</p>
     ${details.length > 0 && html`<ul>
-      ${details.map((d) => html`<li>${d.fieldName}: ${d.errorCode}</li>`)}
+      ${details.map((d) => html`<li>${d.fieldName ? `${d.fieldName}: ` : ''}${d.message || d.errorCode}</li>`)}
     </ul>`}
   </div>`;
 }
@@ -129,6 +132,7 @@ function Resource({ spec, me, isAdmin, onCreated, cell, notice, extra }) {
   const showActions = isAdmin && rows.some(deletable);
 
   const create = async (values) => {
+    setStatus(''); // a failed create must not leave an earlier "Created." beside its error
     const created = await api(spec.path, { method: 'POST', body: spec.toBody(values) });
     setStatus('created');
     onCreated?.(created, values);
