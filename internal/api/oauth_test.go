@@ -270,6 +270,8 @@ func TestTokensMe(t *testing.T) {
 		tok := e.login(t, "agent5", "agent")
 		other := e.login(t, "agent5", "agent") // a second session of the same person
 		e.must(t, 200, "GET", "/api/v2/tokens/me", tok.AccessToken, nil)
+		e.must(t, 200, "HEAD", "/api/v2/tokens/me", tok.AccessToken, nil)
+		e.must(t, 401, "HEAD", "/api/v2/tokens/me", "", nil)
 		e.must(t, 204, "DELETE", "/api/v2/tokens/me", tok.AccessToken, nil)
 		errorBody(t, e.send(t, "GET", "/api/v2/tokens/me", tok.AccessToken, nil), 401, "")
 		// The session's refresh token is gone too.

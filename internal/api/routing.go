@@ -174,7 +174,7 @@ func (s *Server) registerRouting(api huma.API) {
 		func(ctx context.Context, in *struct {
 			PageParams
 			Name      string   `query:"name" doc:"Exact name, or with * wildcards."`
-			ID        []string `query:"id"`
+			ID        []string `query:"id,explode"`
 			SortOrder string   `query:"sortOrder" enum:"asc,desc,ascending,descending,"`
 		}) (*Body[*Listing[Queue]], error) {
 			pg, size, num, err := in.page(500)
@@ -372,7 +372,7 @@ func (s *Server) registerRouting(api huma.API) {
 		func(ctx context.Context, in *struct {
 			PageParams
 			Name string   `query:"name"`
-			ID   []string `query:"id"`
+			ID   []string `query:"id,explode"`
 		}) (*Body[*Listing[Skill]], error) {
 			pg, size, num, err := in.page(500)
 			if err != nil {
@@ -444,7 +444,7 @@ func (s *Server) registerRouting(api huma.API) {
 		func(ctx context.Context, in *struct {
 			PageParams
 			Name      string   `query:"name"`
-			ID        []string `query:"id"`
+			ID        []string `query:"id,explode"`
 			Category  string   `query:"category" doc:"Centralita extension: only this category."`
 			SortBy    string   `query:"sortBy" enum:"name,id,"`
 			SortOrder string   `query:"sortOrder" enum:"ascending,descending,asc,desc,"`

@@ -104,7 +104,7 @@ func (s *Server) registerUsers(api huma.API) {
 	huma.Register(api, op("getUsers", http.MethodGet, "/api/v2/users", "List users", "Users", auth.Agent),
 		func(ctx context.Context, in *struct {
 			PageParams
-			ID        []string `query:"id" doc:"Only these ids (comma-separated or repeated)."`
+			ID        []string `query:"id,explode" doc:"Only these ids (comma-separated or repeated)."`
 			SortOrder string   `query:"sortOrder" enum:"ascending,descending,asc,desc,"`
 			State     string   `query:"state" enum:"active,inactive,deleted,any," doc:"Default active."`
 			Expand    []string `query:"expand"`
@@ -201,7 +201,7 @@ func (s *Server) registerUsers(api huma.API) {
 		func(ctx context.Context, in *struct {
 			UserIDPath
 			Body struct {
-				NewPassword string `json:"newPassword" minLength:"1"`
+				NewPassword string `json:"newPassword" minLength:"4" maxLength:"256" doc:"4 to 256 characters."`
 			}
 		}) (*struct{}, error) {
 			if err := needUUID("userId", in.UserID); err != nil {
@@ -214,7 +214,7 @@ func (s *Server) registerUsers(api huma.API) {
 		func(ctx context.Context, in *struct {
 			Body struct {
 				OldPassword string `json:"oldPassword" minLength:"1"`
-				NewPassword string `json:"newPassword" minLength:"1"`
+				NewPassword string `json:"newPassword" minLength:"4" maxLength:"256" doc:"4 to 256 characters."`
 			}
 		}) (*struct{}, error) {
 			p := principal(ctx)

@@ -1,0 +1,309 @@
+package api_test
+
+import (
+	"encoding/json"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/centralita/centralita/internal/app/apptest"
+)
+
+// unknownID is a well-formed id that names nothing.
+const unknownID = "00000000-0000-4000-8000-00000000dead"
+
+// roleRank orders roles: each includes the ones below.
+var roleRank = map[string]int{"": 0, "agent": 1, "supervisor": 2, "admin": 3}
+
+// principalRole is the role each test principal holds.
+var principalRole = map[string]string{
+	pAdmin: "admin", pSupervisor: "supervisor", pAgent: "agent",
+	pAdminCC: "admin", pSuperCC: "supervisor", pAgentCC: "agent",
+}
+
+var allPrincipals = []string{pAdmin, pSupervisor, pAgent, pAdminCC, pSuperCC, pAgentCC}
+
+func isClient(p string) bool { return strings.HasPrefix(p, "cc:") }
+
+// permCase is one operation of the matrix. The request is chosen so that an
+// allowed caller gets allowed (a read, or a write the handler rejects after
+// the permission check) and changes nothing.
+type permCase struct {
+	method, template string // as in the OpenAPI document
+	path             string
+	body             any
+	min              string // lowest role allowed ("" = any caller)
+	allowed          int    // status for an allowed caller
+	// override gives the status for particular principals (handler-level rules).
+	override map[string]int
+	fresh    bool // the request ends the token: use a new one
+}
+
+func TestPermissionsMatrix(t *testing.T) {
+	e := startEnv(t, apptest.Options{RateLimit: 100000})
+	other := e.userID(t, "agent2") // someone other than every test principal
+	queue := e.findID(t, "/api/v2/routing/queues", "Ventas")
+	skill := e.findID(t, "/api/v2/routing/skills", "Ventas")
+	code := e.findID(t, "/api/v2/routing/wrapupcodes", "Venta - Cerrada")
+	station := e.findID(t, "/api/v2/stations", "1001")
+	brk := e.findID(t, "/api/v2/presencedefinitions", "1 - Descanso")
+	ownOnly := map[string]int{pAgent: 403, pAgentCC: 403} // another user's private lists
+	personOnly := map[string]int{pAdminCC: 400, pSuperCC: 400, pAgentCC: 400}
+
+	cases := []permCase{
+		{method: "GET", template: "/api/v2/authorization/roles", path: "/api/v2/authorization/roles", min: "agent", allowed: 200},
+		{method: "GET", template: "/api/v2/tokens/me", path: "/api/v2/tokens/me", min: "", allowed: 200},
+		{method: "DELETE", template: "/api/v2/tokens/me", path: "/api/v2/tokens/me", min: "", allowed: 204, fresh: true},
+
+		{method: "GET", template: "/api/v2/users", path: "/api/v2/users", min: "agent", allowed: 200},
+		{method: "POST", template: "/api/v2/users", path: "/api/v2/users", body: map[string]any{}, min: "admin", allowed: 400},
+		{method: "GET", template: "/api/v2/users/me", path: "/api/v2/users/me", min: "", allowed: 200, override: personOnly},
+		{method: "POST", template: "/api/v2/users/me/password", path: "/api/v2/users/me/password",
+			body: map[string]any{"oldPassword": "not-the-password", "newPassword": "whatever"}, min: "", allowed: 400},
+		{method: "GET", template: "/api/v2/users/{userId}", path: "/api/v2/users/" + other, min: "agent", allowed: 200},
+		{method: "PATCH", template: "/api/v2/users/{userId}", path: "/api/v2/users/" + unknownID, body: map[string]any{"version": 1}, min: "admin", allowed: 404},
+		{method: "DELETE", template: "/api/v2/users/{userId}", path: "/api/v2/users/" + unknownID, min: "admin", allowed: 404},
+		{method: "POST", template: "/api/v2/users/{userId}/password", path: "/api/v2/users/" + unknownID + "/password",
+			body: map[string]any{"newPassword": "whatever"}, min: "admin", allowed: 404},
+		{method: "GET", template: "/api/v2/users/{userId}/queues", path: "/api/v2/users/" + other + "/queues", min: "agent", allowed: 200, override: ownOnly},
+		{method: "GET", template: "/api/v2/users/{userId}/routingskills", path: "/api/v2/users/" + other + "/routingskills", min: "agent", allowed: 200, override: ownOnly},
+		{method: "POST", template: "/api/v2/users/{userId}/routingskills", path: "/api/v2/users/" + unknownID + "/routingskills",
+			body: map[string]any{"id": skill, "proficiency": 3}, min: "admin", allowed: 404},
+		{method: "DELETE", template: "/api/v2/users/{userId}/routingskills/{skillId}", path: "/api/v2/users/" + unknownID + "/routingskills/" + skill, min: "admin", allowed: 404},
+
+		{method: "GET", template: "/api/v2/stations", path: "/api/v2/stations", min: "agent", allowed: 200},
+		{method: "POST", template: "/api/v2/stations", path: "/api/v2/stations", body: map[string]any{}, min: "admin", allowed: 400},
+		{method: "GET", template: "/api/v2/stations/{stationId}", path: "/api/v2/stations/" + station, min: "agent", allowed: 200},
+		{method: "PUT", template: "/api/v2/stations/{stationId}", path: "/api/v2/stations/" + unknownID, body: map[string]any{"name": "9999"}, min: "admin", allowed: 404},
+		{method: "DELETE", template: "/api/v2/stations/{stationId}", path: "/api/v2/stations/" + unknownID, min: "admin", allowed: 404},
+
+		{method: "GET", template: "/api/v2/routing/queues", path: "/api/v2/routing/queues", min: "agent", allowed: 200},
+		{method: "POST", template: "/api/v2/routing/queues", path: "/api/v2/routing/queues", body: map[string]any{}, min: "admin", allowed: 400},
+		{method: "GET", template: "/api/v2/routing/queues/{queueId}", path: "/api/v2/routing/queues/" + queue, min: "agent", allowed: 200},
+		{method: "PUT", template: "/api/v2/routing/queues/{queueId}", path: "/api/v2/routing/queues/" + unknownID, body: map[string]any{"name": "x"}, min: "admin", allowed: 404},
+		{method: "DELETE", template: "/api/v2/routing/queues/{queueId}", path: "/api/v2/routing/queues/" + unknownID, min: "admin", allowed: 404},
+		{method: "GET", template: "/api/v2/routing/queues/{queueId}/members", path: "/api/v2/routing/queues/" + queue + "/members", min: "supervisor", allowed: 200},
+		{method: "POST", template: "/api/v2/routing/queues/{queueId}/members", path: "/api/v2/routing/queues/" + queue + "/members", body: []any{}, min: "supervisor", allowed: 400},
+		{method: "PATCH", template: "/api/v2/routing/queues/{queueId}/members", path: "/api/v2/routing/queues/" + queue + "/members", body: []any{}, min: "supervisor", allowed: 400},
+		{method: "GET", template: "/api/v2/routing/queues/{queueId}/wrapupcodes", path: "/api/v2/routing/queues/" + queue + "/wrapupcodes", min: "agent", allowed: 200},
+		{method: "POST", template: "/api/v2/routing/queues/{queueId}/wrapupcodes", path: "/api/v2/routing/queues/" + queue + "/wrapupcodes", body: []any{}, min: "admin", allowed: 400},
+		{method: "DELETE", template: "/api/v2/routing/queues/{queueId}/wrapupcodes/{codeId}", path: "/api/v2/routing/queues/" + queue + "/wrapupcodes/" + unknownID, min: "admin", allowed: 404},
+
+		{method: "GET", template: "/api/v2/routing/skills", path: "/api/v2/routing/skills", min: "agent", allowed: 200},
+		{method: "POST", template: "/api/v2/routing/skills", path: "/api/v2/routing/skills", body: map[string]any{}, min: "admin", allowed: 400},
+		{method: "GET", template: "/api/v2/routing/skills/{skillId}", path: "/api/v2/routing/skills/" + skill, min: "agent", allowed: 200},
+		{method: "PATCH", template: "/api/v2/routing/skills/{skillId}", path: "/api/v2/routing/skills/" + unknownID, body: map[string]any{"name": "x"}, min: "admin", allowed: 404},
+		{method: "DELETE", template: "/api/v2/routing/skills/{skillId}", path: "/api/v2/routing/skills/" + unknownID, min: "admin", allowed: 404},
+
+		{method: "GET", template: "/api/v2/routing/wrapupcodes", path: "/api/v2/routing/wrapupcodes", min: "agent", allowed: 200},
+		{method: "POST", template: "/api/v2/routing/wrapupcodes", path: "/api/v2/routing/wrapupcodes", body: map[string]any{}, min: "admin", allowed: 400},
+		{method: "GET", template: "/api/v2/routing/wrapupcodes/{codeId}", path: "/api/v2/routing/wrapupcodes/" + code, min: "agent", allowed: 200},
+		{method: "PUT", template: "/api/v2/routing/wrapupcodes/{codeId}", path: "/api/v2/routing/wrapupcodes/" + unknownID, body: map[string]any{"name": "x"}, min: "admin", allowed: 404},
+		{method: "DELETE", template: "/api/v2/routing/wrapupcodes/{codeId}", path: "/api/v2/routing/wrapupcodes/" + unknownID, min: "admin", allowed: 404},
+
+		{method: "GET", template: "/api/v2/presencedefinitions", path: "/api/v2/presencedefinitions", min: "agent", allowed: 200},
+		{method: "GET", template: "/api/v2/presence/definitions", path: "/api/v2/presence/definitions", min: "agent", allowed: 200},
+		{method: "POST", template: "/api/v2/presencedefinitions", path: "/api/v2/presencedefinitions", body: map[string]any{}, min: "admin", allowed: 400},
+		{method: "GET", template: "/api/v2/presencedefinitions/{presenceId}", path: "/api/v2/presencedefinitions/" + brk, min: "agent", allowed: 200},
+		{method: "PUT", template: "/api/v2/presencedefinitions/{presenceId}", path: "/api/v2/presencedefinitions/" + unknownID,
+			body: map[string]any{"breakNumber": 50, "label": "x"}, min: "admin", allowed: 404},
+		{method: "DELETE", template: "/api/v2/presencedefinitions/{presenceId}", path: "/api/v2/presencedefinitions/" + unknownID, min: "admin", allowed: 404},
+
+		{method: "GET", template: "/api/v2/oauth/clients", path: "/api/v2/oauth/clients", min: "admin", allowed: 200},
+		{method: "POST", template: "/api/v2/oauth/clients", path: "/api/v2/oauth/clients", body: map[string]any{}, min: "admin", allowed: 400},
+		{method: "GET", template: "/api/v2/oauth/clients/{clientId}", path: "/api/v2/oauth/clients/demo-client", min: "admin", allowed: 200},
+		{method: "PUT", template: "/api/v2/oauth/clients/{clientId}", path: "/api/v2/oauth/clients/no-such-client",
+			body: map[string]any{"name": "x", "roles": []string{"agent"}}, min: "admin", allowed: 404},
+		{method: "DELETE", template: "/api/v2/oauth/clients/{clientId}", path: "/api/v2/oauth/clients/no-such-client", min: "admin", allowed: 404},
+	}
+
+	// The matrix must cover every operation the API registers.
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(e.must(t, 200, "GET", "/openapi.json", "", nil).body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var registered, covered []string
+	for p, ops := range doc.Paths {
+		for m := range ops {
+			registered = append(registered, strings.ToUpper(m)+" "+p)
+		}
+	}
+	for _, c := range cases {
+		covered = append(covered, c.method+" "+c.template)
+	}
+	sort.Strings(registered)
+	sort.Strings(covered)
+	if !slices.Equal(registered, covered) {
+		for _, r := range registered {
+			if !slices.Contains(covered, r) {
+				t.Errorf("operation %s is not in the permissions matrix", r)
+			}
+		}
+		for _, c := range covered {
+			if !slices.Contains(registered, c) {
+				t.Errorf("matrix operation %s is not registered", c)
+			}
+		}
+	}
+
+	for _, p := range allPrincipals {
+		e.token(t, p) // log everyone in before the table runs
+	}
+	for _, c := range cases {
+		for _, p := range allPrincipals {
+			t.Run(c.method+" "+c.template+" as "+p, func(t *testing.T) {
+				tok := e.token(t, p)
+				if c.fresh {
+					tok = e.freshToken(t, p)
+				}
+				r := e.send(t, c.method, c.path, tok, c.body)
+				want, ok := c.override[p]
+				if !ok {
+					want = c.allowed
+					if roleRank[principalRole[p]] < roleRank[c.min] {
+						want = 403
+					}
+				}
+				if r.status != want {
+					t.Fatalf("got %s, want %d", r, want)
+				}
+				if want == 403 {
+					code := "missing.permissions"
+					if _, ok := c.override[p]; ok {
+						code = "not.authorized"
+					}
+					errorBody(t, r, 403, code)
+				}
+			})
+		}
+	}
+}
+
+func TestAgentCannotAdminister(t *testing.T) {
+	e := startEnv(t, apptest.Options{})
+	admin := e.token(t, pAdminCC)
+	principals := []string{pAgent, pAgentCC, pSupervisor, pSuperCC}
+	for _, p := range principals {
+		e.token(t, p) // creates the role clients before the snapshot
+	}
+	before := snapshot(t, e, admin)
+	for _, p := range principals {
+		tok := e.token(t, p)
+		for _, c := range []struct {
+			path string
+			body any
+		}{
+			{"/api/v2/users", map[string]any{"name": "Intruso", "username": "intruso", "password": "intruso", "roles": []string{"admin"}}},
+			{"/api/v2/routing/queues", map[string]any{"name": "Cola nueva"}},
+			{"/api/v2/stations", map[string]any{"name": "2001", "password": "secret-pw"}},
+			{"/api/v2/routing/skills", map[string]any{"name": "Francés"}},
+			{"/api/v2/routing/wrapupcodes", map[string]any{"category": "Otro", "subcategory": "Nuevo"}},
+			{"/api/v2/presencedefinitions", map[string]any{"breakNumber": 9, "label": "Reunión"}},
+			{"/api/v2/oauth/clients", map[string]any{"name": "Backdoor", "roles": []string{"admin"}}},
+		} {
+			errorBody(t, e.send(t, "POST", c.path, tok, c.body), 403, "missing.permissions")
+		}
+		// Nor change or remove people.
+		errorBody(t, e.send(t, "PATCH", "/api/v2/users/"+e.userID(t, "agent2"), tok, map[string]any{"version": 1, "roles": []string{"admin"}}), 403, "missing.permissions")
+		errorBody(t, e.send(t, "DELETE", "/api/v2/users/"+e.userID(t, "agent2"), tok, nil), 403, "missing.permissions")
+		errorBody(t, e.send(t, "POST", "/api/v2/users/"+e.userID(t, "agent2")+"/password", tok, map[string]any{"newPassword": "owned"}), 403, "missing.permissions")
+	}
+	if after := snapshot(t, e, admin); !equalSnapshots(t, before, after) {
+		t.Error("denied requests changed data")
+	}
+}
+
+func TestPrivateUserFields(t *testing.T) {
+	e := startEnv(t, apptest.Options{})
+	me, other := e.userID(t, "agent1"), e.userID(t, "agent2")
+	agent := e.token(t, pAgent)
+
+	own := e.must(t, 200, "GET", "/api/v2/users/"+me, agent, nil).obj(t)
+	if own["email"] != "agent1@demo.centralita.local" || own["roles"] == nil {
+		t.Errorf("own user lacks email or roles: %v", own)
+	}
+	theirs := e.must(t, 200, "GET", "/api/v2/users/"+other, agent, nil).obj(t)
+	for _, k := range []string{"email", "roles", "primaryContactInfo"} {
+		if _, ok := theirs[k]; ok {
+			t.Errorf("agent sees another user's %s: %v", k, theirs[k])
+		}
+	}
+	if theirs["name"] != "Carlos Gómez" || theirs["username"] != "agent2" {
+		t.Errorf("public fields missing: %v", theirs)
+	}
+	// The listing applies the same rule per entry.
+	for _, u := range e.must(t, 200, "GET", "/api/v2/users", agent, nil).entities(t) {
+		_, hasEmail := u["email"]
+		if hasEmail != (u["id"] == me) {
+			t.Errorf("listing as agent1: %v has email=%v", u["username"], hasEmail)
+		}
+	}
+	// Client-credentials agents see no one's private fields; supervisors see all.
+	for _, u := range e.must(t, 200, "GET", "/api/v2/users", e.token(t, pAgentCC), nil).entities(t) {
+		if _, ok := u["email"]; ok {
+			t.Errorf("agent client sees %v's email", u["username"])
+		}
+	}
+	for _, p := range []string{pSupervisor, pSuperCC, pAdmin, pAdminCC} {
+		u := e.must(t, 200, "GET", "/api/v2/users/"+other, e.token(t, p), nil).obj(t)
+		if u["email"] != "agent2@demo.centralita.local" {
+			t.Errorf("%s does not see agent2's email: %v", p, u)
+		}
+	}
+
+	// Routing skills and queues: own yes, others no.
+	for _, sub := range []string{"/routingskills", "/queues"} {
+		if n := e.must(t, 200, "GET", "/api/v2/users/"+me+sub, agent, nil).obj(t)["total"]; n == float64(0) {
+			t.Errorf("agent1 has no %s", sub)
+		}
+		errorBody(t, e.send(t, "GET", "/api/v2/users/"+other+sub, agent, nil), 403, "not.authorized")
+		e.must(t, 200, "GET", "/api/v2/users/"+other+sub, e.token(t, pSupervisor), nil)
+	}
+
+	// users/me needs a person.
+	m := errorBody(t, e.send(t, "GET", "/api/v2/users/me", e.token(t, pAdminCC), nil), 400, "bad.request")
+	if msg, _ := m["message"].(string); !strings.Contains(msg, "client-credentials") {
+		t.Errorf("users/me with a client token: %q does not say why", msg)
+	}
+	if u := e.must(t, 200, "GET", "/api/v2/users/me", agent, nil).obj(t); u["id"] != me || u["email"] == nil {
+		t.Errorf("users/me as agent1: %v", u)
+	}
+}
+
+func TestSupervisorManagesQueueMembersNotUsers(t *testing.T) {
+	e := startEnv(t, apptest.Options{})
+	sup := e.token(t, pSupervisor)
+	queue := e.findID(t, "/api/v2/routing/queues", "Ventas")
+	a5 := e.userID(t, "agent5")
+	members := func() map[string]bool {
+		out := map[string]bool{}
+		for _, m := range e.must(t, 200, "GET", "/api/v2/routing/queues/"+queue+"/members", sup, nil).entities(t) {
+			out[m["id"].(string)] = m["joined"].(bool)
+		}
+		return out
+	}
+	if _, ok := members()[a5]; ok {
+		t.Fatal("agent5 already in Ventas")
+	}
+	e.must(t, 204, "POST", "/api/v2/routing/queues/"+queue+"/members", sup, []any{map[string]any{"id": a5}})
+	if j, ok := members()[a5]; !ok || !j {
+		t.Fatalf("agent5 not added as joined: %v", members())
+	}
+	e.must(t, 204, "PATCH", "/api/v2/routing/queues/"+queue+"/members", sup, []any{map[string]any{"id": a5, "joined": false}})
+	if j := members()[a5]; j {
+		t.Error("agent5 still joined")
+	}
+	e.must(t, 204, "POST", "/api/v2/routing/queues/"+queue+"/members?delete=true", sup, []any{map[string]any{"id": a5}})
+	if _, ok := members()[a5]; ok {
+		t.Error("agent5 not removed")
+	}
+	// Not users, queues or queue settings.
+	errorBody(t, e.send(t, "POST", "/api/v2/users", sup, map[string]any{"name": "Nuevo", "username": "nuevo"}), 403, "missing.permissions")
+	errorBody(t, e.send(t, "PATCH", "/api/v2/users/"+a5, sup, map[string]any{"version": 1, "name": "x"}), 403, "missing.permissions")
+	errorBody(t, e.send(t, "PUT", "/api/v2/routing/queues/"+queue, sup, map[string]any{"name": "Ventas 2"}), 403, "missing.permissions")
+	// Agents cannot manage members at all.
+	errorBody(t, e.send(t, "POST", "/api/v2/routing/queues/"+queue+"/members", e.token(t, pAgent), []any{map[string]any{"id": a5}}), 403, "missing.permissions")
+}
