@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"encoding/json"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -490,4 +492,53 @@ func TestOAuthClientsCRUD(t *testing.T) {
 	errorBody(t, e.send(t, "GET", "/api/v2/tokens/me", tok.AccessToken, nil), 401, "")
 	oauthError(t, e.postForm(t, "/oauth/token", url.Values{"grant_type": {"client_credentials"}}, id, secret), 401, "invalid_client")
 	errorBody(t, e.send(t, "GET", "/api/v2/oauth/clients/"+id, admin, nil), 404, "not.found")
+}
+
+// A client may send only the settings it changes inside mediaSettings.
+func TestQueuePartialSettings(t *testing.T) {
+	a := apptest.Start(t, apptest.Options{})
+	tok := benchTokenT(t, a.URL())
+	req, _ := http.NewRequest("POST", a.URL()+"/api/v2/routing/queues", strings.NewReader(`{"name":"Parcial","mediaSettings":{"call":{"alertingTimeoutSeconds":20}},"acwSettings":{"timeoutMs":0}}`))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var q struct {
+		MediaSettings struct {
+			Call struct {
+				AlertingTimeoutSeconds int `json:"alertingTimeoutSeconds"`
+				ServiceLevel           struct {
+					DurationMs int `json:"durationMs"`
+				} `json:"serviceLevel"`
+			} `json:"call"`
+		} `json:"mediaSettings"`
+		ACWSettings struct {
+			WrapupPrompt string `json:"wrapupPrompt"`
+		} `json:"acwSettings"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&q); err != nil || res.StatusCode != 200 {
+		t.Fatalf("status %d, %v", res.StatusCode, err)
+	}
+	if q.MediaSettings.Call.AlertingTimeoutSeconds != 20 || q.MediaSettings.Call.ServiceLevel.DurationMs != 20000 || q.ACWSettings.WrapupPrompt != "OPTIONAL" {
+		t.Fatalf("partial settings not merged with defaults: %+v", q)
+	}
+}
+
+func benchTokenT(t *testing.T, base string) string {
+	req, _ := http.NewRequest("POST", base+"/oauth/token", strings.NewReader("grant_type=client_credentials"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("demo-client", "demo-secret")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.NewDecoder(res.Body).Decode(&tok)
+	return tok.AccessToken
 }

@@ -13,24 +13,24 @@ import (
 
 // ServiceLevel is a queue's target: percentage (0..1) answered within durationMs.
 type ServiceLevel struct {
-	Percentage float64 `json:"percentage" minimum:"0" maximum:"1"`
-	DurationMs int     `json:"durationMs"`
+	Percentage float64 `json:"percentage" minimum:"0" maximum:"1" required:"false"`
+	DurationMs int     `json:"durationMs" required:"false"`
 }
 
 // MediaSetting holds per-media queue settings; only call is used for now.
 type MediaSetting struct {
-	AlertingTimeoutSeconds int          `json:"alertingTimeoutSeconds"`
-	ServiceLevel           ServiceLevel `json:"serviceLevel"`
+	AlertingTimeoutSeconds int          `json:"alertingTimeoutSeconds" required:"false"`
+	ServiceLevel           ServiceLevel `json:"serviceLevel" required:"false"`
 }
 
 // MediaSettings is keyed by media type.
 type MediaSettings struct {
-	Call MediaSetting `json:"call"`
+	Call MediaSetting `json:"call" required:"false"`
 }
 
 // ACWSettings are the queue's after-call-work rules.
 type ACWSettings struct {
-	WrapupPrompt string `json:"wrapupPrompt" enum:"MANDATORY,OPTIONAL,MANDATORY_TIMEOUT,MANDATORY_FORCED_TIMEOUT,AGENT_REQUESTED"`
+	WrapupPrompt string `json:"wrapupPrompt" required:"false" enum:"MANDATORY,OPTIONAL,MANDATORY_TIMEOUT,MANDATORY_FORCED_TIMEOUT,AGENT_REQUESTED,"`
 	TimeoutMs    int    `json:"timeoutMs,omitempty"`
 }
 

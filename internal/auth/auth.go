@@ -206,8 +206,17 @@ func (s *Service) Refresh(ctx context.Context, clientID, refresh string) (Token,
 	if kind != kindRefresh || tokClient != clientID || store.Time(expires).Before(s.clock.Now()) || userID == "" {
 		return Token{}, fmt.Errorf("%w: refresh token expired or not issued to this client", ErrInvalidGrant)
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE tokens SET kind = $1 WHERE hash = $2`, kindUsedRefresh, hash(refresh)); err != nil {
+	// Mark it used only if nobody else did meanwhile: of two concurrent uses
+	// of one refresh token, one wins and the other counts as a reuse.
+	res, err := s.db.ExecContext(ctx, `UPDATE tokens SET kind = $1 WHERE hash = $2 AND kind = $3`, kindUsedRefresh, hash(refresh), kindRefresh)
+	if err != nil {
 		return Token{}, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return Token{}, err
+	} else if n == 0 {
+		s.revokeFamily(ctx, family)
+		return Token{}, fmt.Errorf("%w: refresh token already used; its session was revoked", ErrInvalidGrant)
 	}
 	c, err := s.GetClient(ctx, clientID)
 	if err != nil {

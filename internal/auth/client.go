@@ -191,7 +191,16 @@ func (s *Service) UpdateClient(ctx context.Context, id string, in ClientInput) (
 	if err != nil {
 		return Client{}, err
 	}
-	if in.State != "active" || !slices.Equal(roles, old.Roles) {
+	if in.State != "active" {
+		// A deactivated client's sessions end, people's included, and its
+		// pending codes can no longer be exchanged.
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM tokens WHERE client_id = $1`, id); err != nil {
+			return Client{}, err
+		}
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM auth_codes WHERE client_id = $1`, id); err != nil {
+			return Client{}, err
+		}
+	} else if !slices.Equal(roles, old.Roles) {
 		// Tokens carry the roles they were issued with; drop them so the change holds now.
 		if _, err := s.db.ExecContext(ctx, `DELETE FROM tokens WHERE client_id = $1 AND user_id IS NULL`, id); err != nil {
 			return Client{}, err

@@ -149,7 +149,9 @@ type Handler func(ctx context.Context, ev Event) error
 // Subscribe attaches a durable consumer named durable to the topics matching
 // filter (NATS wildcards on topic names, e.g. "v2.users.*.presence" or ">").
 // Delivery is at least once: handlers must be idempotent by event id (see
-// outbox.Once). The returned stop function ends the subscription.
+// outbox.Once). The returned stop function ends the subscription and waits
+// (up to 5 s, so it may also be called from inside h) until h is running no
+// more; after it returns, h is not called again.
 func (b *Bus) Subscribe(ctx context.Context, durable, filter string, h Handler) (stop func(), err error) {
 	cons, err := b.js.CreateOrUpdateConsumer(ctx, Stream, jetstream.ConsumerConfig{
 		Durable:       durable,
@@ -179,7 +181,16 @@ func (b *Bus) Subscribe(ctx context.Context, durable, filter string, h Handler) 
 	if err != nil {
 		return nil, err
 	}
-	return cc.Stop, nil
+	// Stop alone only signals the consumer; wait until the subscription is
+	// gone so no handler runs, and no message is pulled, after stop returns
+	// (bounded, in case stop is called from inside the handler).
+	return func() {
+		cc.Stop()
+		select {
+		case <-cc.Closed():
+		case <-time.After(5 * time.Second):
+		}
+	}, nil
 }
 
 // Conn is the underlying connection, for core (non-persistent) pub/sub such

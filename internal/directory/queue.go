@@ -79,7 +79,8 @@ func (q *Queue) validate() error {
 	return c.Err()
 }
 
-// CreateQueue adds a queue; zero settings in q take QueueDefaults.
+// CreateQueue adds a queue with the settings in q, which are all validated
+// (a zero setting is not replaced by its default): start from QueueDefaults.
 func (s *Service) CreateQueue(ctx context.Context, q Queue) (Queue, error) {
 	if err := q.validate(); err != nil {
 		return Queue{}, err

@@ -230,6 +230,10 @@ func (s *Service) PatchUser(ctx context.Context, id string, patch UserPatch) (Us
 	if err != nil {
 		return User{}, err
 	}
+	if u.State == "deleted" {
+		// As for DeleteUser, a deleted user is gone: a patch must not bring it back.
+		return User{}, problem.NotFoundf("user %s not found", id)
+	}
 	var c problem.Collector
 	if patch.Version != u.Version {
 		return User{}, problem.Conflictf("version", "user %s is at version %d, the request names version %d: read it again and retry", id, u.Version, patch.Version)
@@ -274,6 +278,13 @@ func (s *Service) PatchUser(ctx context.Context, id string, patch UserPatch) (Us
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return problem.Conflictf("version", "user %s changed meanwhile: read it again and retry", id)
+		}
+		if u.State != "active" {
+			// Deactivation ends the user's sessions, so reactivating the
+			// user later does not bring old tokens back.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE user_id = $1`, id); err != nil {
+				return err
+			}
 		}
 		return s.change(ctx, tx, "v2.directory.users."+id, Change{Action: "updated", Entity: "user", ID: id, Name: u.Name})
 	})

@@ -69,8 +69,10 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	}
 	// WAL lets readers run beside the single writer; BEGIN IMMEDIATE plus a
 	// busy timeout makes writers queue instead of failing on lock upgrade.
+	// LIKE is case-sensitive, as on PostgreSQL, so name filters find the
+	// same rows on both engines.
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
-		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
+		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=case_sensitive_like(1)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -134,6 +136,14 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 		return err
 	}
 	tx := &Tx{Tx: sqlTx}
+	// A panic in fn must not leave the transaction open: on SQLite it would
+	// hold the write lock for good.
+	defer func() {
+		if p := recover(); p != nil {
+			sqlTx.Rollback()
+			panic(p)
+		}
+	}()
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
 		return err

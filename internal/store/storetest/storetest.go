@@ -64,11 +64,10 @@ func each(t *testing.T, migrate bool, fn func(t *testing.T, db *store.DB)) {
 		fn(t, openSQLite(t, migrate))
 	})
 	t.Run("postgres", func(t *testing.T) {
-		db := openPostgres(t, migrate)
-		if db == nil {
-			t.Skip("PostgreSQL skipped: " + EnvPostgres + " is not set")
+		if !postgresWanted(t) {
+			t.Skip(skipMessage)
 		}
-		fn(t, db)
+		fn(t, openPostgres(t, migrate))
 	})
 }
 
@@ -114,17 +113,29 @@ func openSQLite(t testing.TB, migrate bool) *store.DB {
 	return db
 }
 
+const skipMessage = "PostgreSQL skipped: set " + EnvPostgres + " to a postgres:// URL to run this test on PostgreSQL too"
+
+// postgresWanted reports whether CENTRALITA_TEST_POSTGRES is set, failing t
+// when it is not but peers are required.
+func postgresWanted(t testing.TB) bool {
+	t.Helper()
+	if strings.TrimSpace(os.Getenv(EnvPostgres)) != "" {
+		return true
+	}
+	if RequirePeers() {
+		t.Fatalf("PostgreSQL is required (%s=1) but %s is not set; set it to a postgres:// URL of an existing database on a PostgreSQL 15 server (scripts/test starts one)",
+			EnvRequirePeers, EnvPostgres)
+	}
+	return false
+}
+
 func openPostgres(t testing.TB, migrate bool) *store.DB {
 	t.Helper()
-	server := strings.TrimSpace(os.Getenv(EnvPostgres))
-	if server == "" {
-		if RequirePeers() {
-			t.Fatalf("PostgreSQL is required (%s=1) but %s is not set; set it to a postgres:// URL of an existing database on a PostgreSQL 15 server (scripts/test starts one)",
-				EnvRequirePeers, EnvPostgres)
-		}
-		t.Logf("PostgreSQL skipped: set %s to a postgres:// URL to run this test on PostgreSQL too", EnvPostgres)
+	if !postgresWanted(t) {
+		t.Log(skipMessage)
 		return nil
 	}
+	server := strings.TrimSpace(os.Getenv(EnvPostgres))
 	base, err := url.Parse(server)
 	if err != nil || (base.Scheme != "postgres" && base.Scheme != "postgresql") {
 		t.Fatalf("%s must be a postgres:// URL", EnvPostgres)
