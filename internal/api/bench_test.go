@@ -72,5 +72,3 @@ func BenchmarkCreateSkill(b *testing.B) {
 		}
 	}
 }
-
-
