@@ -40,7 +40,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(config.ModeServe), serveCmd(config.ModeDemo), migrateCmd(), adminCmd(), versionCmd())
+	root.AddCommand(serveCmd(config.ModeServe), serveCmd(config.ModeDemo), migrateCmd(), adminCmd(), versionCmd(), benchCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "centralita:", describe(err))
 		os.Exit(1)
@@ -91,6 +91,7 @@ func serveCmd(m config.Mode) *cobra.Command {
 		log.Info("centralita ready", "url", a.URL(), "mode", m, "store", string(a.DB.Dialect), "startup", time.Since(started).Round(time.Millisecond))
 		if m == config.ModeDemo {
 			printDemoBanner(a.URL())
+			printDemoCalls(a.URL(), cfg)
 		}
 		<-ctx.Done()
 		log.Info("shutting down")
@@ -112,6 +113,23 @@ func printDemoBanner(url string) {
 	fmt.Fprintf(&b, "\n  Devices 1001..1005, password: device\n")
 	fmt.Fprintf(&b, "  OAuth client (client credentials, admin): %s / %s\n", demo.ClientID, demo.ClientSecret)
 	fmt.Fprintf(&b, "    curl -s -u %s:%s -d grant_type=client_credentials %s/oauth/token\n\n", demo.ClientID, demo.ClientSecret, url)
+	fmt.Fprint(os.Stdout, b.String())
+}
+
+// printDemoCalls tells how calls flow in the demo.
+func printDemoCalls(url string, cfg config.Config) {
+	var b strings.Builder
+	if cfg.DemoTraffic > 0 {
+		fmt.Fprintf(&b, "  Simulated callers: %d a minute into Ventas and Soporte (--demo-traffic N; 0 turns them off)\n", cfg.DemoTraffic)
+	} else {
+		b.WriteString("  Simulated callers: off (--demo-traffic N for N calls a minute)\n")
+	}
+	if n := cfg.DemoAgents; n > 0 {
+		fmt.Fprintf(&b, "  Demo agents answering by themselves: %s (--demo-agents N)\n", strings.Join(app.DemoAgentOrder[:min(n, len(app.DemoAgentOrder))], ", "))
+	}
+	b.WriteString("  Log in as agent1, pick station 1001 (password device), go On Queue, and place a test call:\n")
+	fmt.Fprintf(&b, "    curl -s -u %s:%s -d grant_type=client_credentials %s/oauth/token   # then, with the token:\n", demo.ClientID, demo.ClientSecret, url)
+	fmt.Fprintf(&b, "    curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{\"to\":\"Ventas\",\"from\":\"+34600111222\"}' %s/api/v2/simulation/calls\n\n", url)
 	fmt.Fprint(os.Stdout, b.String())
 }
 

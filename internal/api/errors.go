@@ -74,6 +74,9 @@ func fromProblems(ps []*problem.Problem) *ErrorBody {
 	case problem.Duplicate:
 		code = "duplicate.value"
 	}
+	if ps[0].Code != "" {
+		code = ps[0].Code
+	}
 	msgs := make([]string, len(ps))
 	e := newError(status, code, "")
 	for i, p := range ps {

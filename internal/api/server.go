@@ -25,7 +25,10 @@ import (
 	"github.com/centralita/centralita/internal/auth"
 	"github.com/centralita/centralita/internal/bus"
 	"github.com/centralita/centralita/internal/clock"
+	"github.com/centralita/centralita/internal/conversation"
 	"github.com/centralita/centralita/internal/directory"
+	"github.com/centralita/centralita/internal/notify"
+	"github.com/centralita/centralita/internal/session"
 )
 
 // Version is the API document version.
@@ -52,6 +55,14 @@ type Server struct {
 	Web http.Handler
 	// Login renders the login page of the authorization endpoint.
 	Login LoginRenderer
+	// Sessions keeps agents' station logins, presences and routing statuses.
+	Sessions *session.Service
+	// Conversations is the conversation record and call control.
+	Conversations *conversation.Service
+	// Simulator injects simulated calls; nil outside the demo.
+	Simulator Simulator
+	// Notify is the live notifications hub (channels, topics, WebSockets).
+	Notify *notify.Hub
 
 	limiter  *limiter
 	failures *limiter // failed logins and client authentications per client IP
@@ -91,11 +102,16 @@ func (s *Server) Handler() http.Handler {
 	s.registerPresence(api)
 	s.registerOAuthClients(api)
 	s.registerTokens(api)
+	s.registerUserPresence(api)
+	s.registerConversations(api)
+	s.registerSimulation(api)
+	s.registerNotifications(api)
 
 	mux.HandleFunc("POST /oauth/token", s.token)
 	mux.HandleFunc("GET /oauth/authorize", s.authorizePage)
 	mux.HandleFunc("POST /oauth/authorize", s.authorizeSubmit)
 	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /channels/{channelId}", s.notificationSocket)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
 	if s.Web != nil {
 		mux.Handle("/", s.Web)

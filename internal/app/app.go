@@ -23,10 +23,13 @@ import (
 	"github.com/centralita/centralita/internal/bus"
 	"github.com/centralita/centralita/internal/clock"
 	"github.com/centralita/centralita/internal/config"
+	"github.com/centralita/centralita/internal/conversation"
 	"github.com/centralita/centralita/internal/demo"
 	"github.com/centralita/centralita/internal/directory"
+	"github.com/centralita/centralita/internal/notify"
 	"github.com/centralita/centralita/internal/outbox"
 	"github.com/centralita/centralita/internal/secret"
+	"github.com/centralita/centralita/internal/session"
 	"github.com/centralita/centralita/internal/store"
 	"github.com/centralita/centralita/internal/web"
 )
@@ -41,7 +44,12 @@ type App struct {
 	Outbox    *outbox.Outbox
 	Auth      *auth.Service
 	Directory *directory.Service
+	Sessions  *session.Service // agents' station logins, presences, routing statuses
+	// Conversations is the conversation record and call control.
+	Conversations *conversation.Service
+	Notify        *notify.Hub // live notifications; register topics with Notify.Register
 
+	cc       *contactCenter
 	registry *prometheus.Registry
 	server   *http.Server
 	listener net.Listener
@@ -173,6 +181,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			return nil, fmt.Errorf("demo data: %w", err)
 		}
 	}
+	if err := a.buildContactCenter(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
 
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -185,6 +197,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 				}
 				return 0
 			}))
+	a.Notify = notify.New(notify.Options{Conn: a.Bus.Conn(), Clock: a.Clock, Log: log, Registerer: a.registry})
 	srv := &api.Server{
 		Auth: a.Auth, Directory: a.Directory, Clock: a.Clock, Log: log, Registry: a.registry,
 		RateLimit: cfg.RateLimit, Web: web.Handler(), Login: loginPage{},
@@ -198,6 +211,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			return nil
 		},
 	}
+	srv.Notify = a.Notify
+	srv.Sessions = a.Sessions
+	srv.Conversations = a.Conversations
+	if cfg.Mode == config.ModeDemo {
+		srv.Simulator = a // the simulation API serves the demo only
+	}
+	a.Notify.SetParticipantChecker(a.Conversations)
 	a.server = &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -217,6 +237,12 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.listener = l
 	ctx, a.cancel = context.WithCancel(ctx)
+	if err := a.Notify.Start(ctx); err != nil {
+		a.cancel()
+		l.Close()
+		return err
+	}
+	a.startContactCenter(ctx)
 	a.wg.Add(3)
 	go func() {
 		defer a.wg.Done()
@@ -287,6 +313,10 @@ func (a *App) Shutdown(ctx context.Context) error {
 
 // Close releases the bus and store without a graceful HTTP drain.
 func (a *App) Close() {
+	a.closeContactCenter()
+	if a.Notify != nil {
+		a.Notify.Close() // before the bus: tells open sockets, then closes them
+	}
 	if a.Bus != nil {
 		a.Bus.Close()
 		a.Bus = nil

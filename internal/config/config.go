@@ -61,7 +61,19 @@ type Config struct {
 	LogFormat string `koanf:"log_format"`
 	// RateLimit is API requests per minute allowed for one token.
 	RateLimit int `koanf:"rate_limit"`
+	// DemoTraffic is the simulated callers per minute into the demo queues
+	// (Ventas and Soporte); 0 turns it off. Demo only.
+	DemoTraffic int `koanf:"demo_traffic"`
+	// DemoAgents is how many demo agents log in On Queue and answer, talk
+	// and wrap up by themselves (0 to 5). Demo only.
+	DemoAgents int `koanf:"demo_agents"`
 }
+
+// DefaultDemoTraffic is the demo's gentle stream of simulated callers.
+const DefaultDemoTraffic = 2
+
+// MaxDemoAgents is the number of demo agents there are.
+const MaxDemoAgents = 5
 
 // Default returns the defaults for a mode.
 func Default(m Mode) Config {
@@ -75,6 +87,7 @@ func Default(m Mode) Config {
 	}
 	if m == ModeDemo {
 		c.LogFormat = "text"
+		c.DemoTraffic = DefaultDemoTraffic
 	}
 	return c
 }
@@ -92,6 +105,8 @@ func AddFlags(fs *pflag.FlagSet, d Config) {
 	fs.String("log-level", d.LogLevel, "log level: debug, info, warn, error")
 	fs.String("log-format", d.LogFormat, "log format: text or json")
 	fs.Int("rate-limit", d.RateLimit, "API requests per minute per token")
+	fs.Int("demo-traffic", d.DemoTraffic, "demo only: simulated calls per minute into the demo queues (0 turns them off)")
+	fs.Int("demo-agents", d.DemoAgents, "demo only: demo agents that log in and answer calls by themselves (0 to 5)")
 }
 
 // Load builds the configuration for mode m from the flag set (already
@@ -221,6 +236,16 @@ func (c *Config) Validate() error {
 	if c.RateLimit < 1 || c.RateLimit > 100000 {
 		bad("rate_limit", fmt.Sprint(c.RateLimit), "must be between 1 and 100000 requests per minute")
 	}
+	if c.DemoTraffic < 0 || c.DemoTraffic > 600 {
+		bad("demo_traffic", fmt.Sprint(c.DemoTraffic), "must be between 0 and 600 calls per minute (0 turns the simulated traffic off)")
+	} else if c.DemoTraffic > 0 && c.Mode != ModeDemo {
+		bad("demo_traffic", fmt.Sprint(c.DemoTraffic), "only the demo runs simulated traffic; set it to 0 (or run centralita demo)")
+	}
+	if c.DemoAgents < 0 || c.DemoAgents > MaxDemoAgents {
+		bad("demo_agents", fmt.Sprint(c.DemoAgents), fmt.Sprintf("must be between 0 and %d (the demo has %d agents)", MaxDemoAgents, MaxDemoAgents))
+	} else if c.DemoAgents > 0 && c.Mode != ModeDemo {
+		bad("demo_agents", fmt.Sprint(c.DemoAgents), "only the demo has demo agents; set it to 0 (or run centralita demo)")
+	}
 	if c.MasterKey != "" {
 		if k, err := base64.StdEncoding.DecodeString(c.MasterKey); err != nil || len(k) != 32 {
 			bad("master_key", "(hidden)", "must be 32 bytes encoded in base64 (openssl rand -base64 32)")
@@ -263,7 +288,7 @@ func knownKeys() map[string]bool {
 	return map[string]bool{
 		"listen": true, "data": true, "store": true, "bus": true, "base_url": true,
 		"master_key": true, "master_key_file": true, "log_level": true, "log_format": true,
-		"rate_limit": true,
+		"rate_limit": true, "demo_traffic": true, "demo_agents": true,
 	}
 }
 

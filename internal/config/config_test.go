@@ -140,3 +140,43 @@ func TestServeNeedsMasterKey(t *testing.T) {
 		t.Fatalf("demo needs no key: %v", err)
 	}
 }
+
+// The demo's simulated traffic and auto-answering agents: flags, defaults,
+// limits, and only in the demo.
+func TestDemoTrafficAndAgents(t *testing.T) {
+	c, err := Load(ModeDemo, flags(t, ModeDemo), environ())
+	if err != nil || c.DemoTraffic != DefaultDemoTraffic || c.DemoAgents != 0 {
+		t.Fatalf("demo defaults: traffic %d agents %d, %v", c.DemoTraffic, c.DemoAgents, err)
+	}
+	c, err = Load(ModeDemo, flags(t, ModeDemo, "--demo-traffic", "0", "--demo-agents", "2"), environ())
+	if err != nil || c.DemoTraffic != 0 || c.DemoAgents != 2 {
+		t.Fatalf("flags: %+v %v", c, err)
+	}
+	c, err = Load(ModeDemo, flags(t, ModeDemo), environ("CENTRALITA_DEMO_TRAFFIC=12", "CENTRALITA_DEMO_AGENTS=5"))
+	if err != nil || c.DemoTraffic != 12 || c.DemoAgents != 5 {
+		t.Fatalf("environment: %+v %v", c, err)
+	}
+	if c, err := Load(ModeServe, flags(t, ModeServe), environ("CENTRALITA_MASTER_KEY=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")); err != nil || c.DemoTraffic != 0 {
+		t.Fatalf("serve has no simulated traffic: %+v %v", c, err)
+	}
+	for _, tc := range []struct {
+		mode Mode
+		args []string
+		want string
+	}{
+		{ModeDemo, []string{"--demo-traffic", "-1"}, `setting demo_traffic = "-1" is invalid: must be between 0 and 600`},
+		{ModeDemo, []string{"--demo-traffic", "601"}, `setting demo_traffic = "601" is invalid`},
+		{ModeDemo, []string{"--demo-agents", "6"}, `setting demo_agents = "6" is invalid: must be between 0 and 5`},
+		{ModeServe, []string{"--demo-traffic", "3", "--master-key", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}, `setting demo_traffic = "3" is invalid: only the demo runs simulated traffic`},
+		{ModeServe, []string{"--demo-agents", "1", "--master-key", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}, `setting demo_agents = "1" is invalid: only the demo has demo agents`},
+	} {
+		_, err := Load(tc.mode, flags(t, tc.mode, tc.args...), environ())
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %v: got %v, want %q", tc.mode, tc.args, err, tc.want)
+		}
+	}
+	_, err = Load(ModeDemo, flags(t, ModeDemo), environ("CENTRALITA_DEMO_AGENTS=two"))
+	if err == nil || !strings.Contains(err.Error(), `setting demo_agents = "two" is invalid: must be a whole number`) {
+		t.Errorf("a word for a number: %v", err)
+	}
+}

@@ -23,6 +23,9 @@ const (
 	ClientSecret = "demo-secret"
 )
 
+// StationPassword is the password of the demo stations 1001..1005.
+const StationPassword = "device"
+
 // Login is one demo login.
 type Login struct{ Role, Username, Password string }
 
@@ -94,7 +97,7 @@ func seed(ctx context.Context, dir *directory.Service, au *auth.Service) error {
 		if _, err := dir.GetStationByName(ctx, name); err == nil {
 			continue
 		}
-		if _, err := dir.CreateStation(ctx, directory.StationInput{Name: name, Type: directory.StationSIP, Password: "device"}); err != nil {
+		if _, err := dir.CreateStation(ctx, directory.StationInput{Name: name, Type: directory.StationSIP, Password: StationPassword}); err != nil {
 			return fmt.Errorf("demo station %s: %w", name, err)
 		}
 	}

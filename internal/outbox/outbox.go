@@ -29,8 +29,9 @@ type Outbox struct {
 	log   *slog.Logger
 	wake  chan struct{}
 
-	mu      sync.Mutex
-	backlog int
+	mu        sync.Mutex
+	backlog   int
+	observers []func(bus.Event)
 }
 
 // New returns an outbox; call Run to start relaying.
@@ -45,13 +46,33 @@ func (o *Outbox) Add(ctx context.Context, tx *store.Tx, topic string, body any) 
 		return err
 	}
 	_, err = tx.ExecContext(ctx,
-		`INSERT INTO outbox (id, topic, version, body, correlation_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		`INSERT INTO outbox (id, topic, version, body, correlation_id, created_at, seq)
+		 VALUES ($1, $2, $3, $4, $5, $6, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox))`,
 		ev.ID, ev.Topic, ev.Version, string(ev.Body), ev.CorrelationID, store.Millis(ev.Time))
 	if err != nil {
 		return err
 	}
-	tx.AfterCommit(o.Notify)
+	tx.AfterCommit(func() {
+		o.Notify()
+		o.mu.Lock()
+		obs := o.observers
+		o.mu.Unlock()
+		for _, f := range obs {
+			f(ev)
+		}
+	})
 	return nil
+}
+
+// OnCommit registers f, called with every event once the transaction that
+// added it committed, in the committing goroutine, before the call that
+// committed returns. It is how in-process components react at once to a
+// change (the ACD to a queue's new members) without waiting for the bus.
+// f must be quick; it may write (its own transactions, its own events).
+func (o *Outbox) OnCommit(f func(ev bus.Event)) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.observers = append(o.observers, f)
 }
 
 // Notify wakes the relay; it never blocks.
@@ -101,7 +122,7 @@ func (o *Outbox) Run(ctx context.Context) {
 func (o *Outbox) RelayOnce(ctx context.Context) (int, error) {
 	rows, err := o.db.QueryContext(ctx,
 		`SELECT id, topic, version, body, correlation_id, created_at FROM outbox
-		 WHERE published_at IS NULL ORDER BY created_at, id LIMIT 200`)
+		 WHERE published_at IS NULL ORDER BY created_at, seq, id LIMIT 200`)
 	if err != nil {
 		return 0, err
 	}

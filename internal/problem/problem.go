@@ -24,6 +24,9 @@ type Problem struct {
 	Kind    Kind
 	Field   string // dotted path in the request, e.g. "name" or "roles[1]"; may be empty
 	Message string
+	// Code, when set, is the specific error code clients see (dotted lower
+	// case, e.g. "station.in.use") instead of the kind's generic one.
+	Code string
 }
 
 func (p *Problem) Error() string {
@@ -56,6 +59,11 @@ func NotFoundf(format string, args ...any) error {
 // Forbiddenf reports an action the caller's role does not allow.
 func Forbiddenf(format string, args ...any) error {
 	return &Problem{Kind: Forbidden, Message: fmt.Sprintf(format, args...)}
+}
+
+// Coded reports a problem of kind with a specific error code.
+func Coded(kind Kind, code, field, format string, args ...any) error {
+	return &Problem{Kind: kind, Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
 // All returns the problems inside err (which may join several).

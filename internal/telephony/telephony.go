@@ -85,12 +85,17 @@ const (
 )
 
 // Event is one thing that happened in the switch.
+//
+// Other names a related leg: on Bridged the leg now joined to this one, on
+// Unbridged the leg it was joined to, and on the Ringing, Answered and
+// Hangup of a leg that Transfer placed, the leg being transferred (so a
+// failed blind transfer can be told apart from any other call).
 type Event struct {
 	Type       EventType
 	Leg        string
 	Time       time.Time
 	From, To   string // Incoming and Ringing: the parties
-	Other      string // Bridged: the leg now joined to this one
+	Other      string // Bridged / Unbridged, and a Transfer's leg: see above
 	Conference string // Joined / Left
 	Mode       MixMode
 	Digit      string // DTMF: one of 0-9 * # A-D

@@ -23,6 +23,12 @@ type Options struct {
 	Store     string      // default: SQLite in a temp dir
 	Mode      config.Mode // default: demo (seeds demo data)
 	Log       io.Writer   // default: discard (set CENTRALITA_TEST_LOG=1 for stderr)
+	// DemoTraffic and DemoAgents are the demo's simulated callers per
+	// minute and auto-answering agents; default 0: tests place their calls.
+	DemoTraffic, DemoAgents int
+	// Data is the data directory; default a new temporary one. Give the
+	// same one twice to restart a program on its data.
+	Data string
 }
 
 // Start runs an app until the test ends and returns it.
@@ -33,9 +39,13 @@ func Start(t testing.TB, o Options) *app.App {
 	}
 	cfg := config.Default(o.Mode)
 	cfg.Listen = "127.0.0.1:0"
-	cfg.Data = t.TempDir()
+	cfg.Data = o.Data
+	if cfg.Data == "" {
+		cfg.Data = t.TempDir()
+	}
 	cfg.Store = o.Store
 	cfg.LogLevel = "debug"
+	cfg.DemoTraffic, cfg.DemoAgents = o.DemoTraffic, o.DemoAgents
 	if o.RateLimit > 0 {
 		cfg.RateLimit = o.RateLimit
 	}
