@@ -68,6 +68,18 @@ func TestHoldMuteDigitsHangup(t *testing.T) {
 		t.Error("unmuted: the customer must hear the agent")
 	}
 
+	// Recording the customer's leg.
+	ce.must(t, 202, "PATCH", partPath(cid, cust), t1, map[string]any{"recording": true})
+	c = ws.conv(cid, ".conversations", func(c conv) bool { return c["recordingState"] == "active" })
+	if p := c.part("customer", ""); p["recording"] != true || p["recordingState"] != "active" {
+		t.Errorf("recording: %v", p)
+	}
+	if info, _ := ce.sw.Info(cl); !info.Recording {
+		t.Error("the switch does not record the customer's leg")
+	}
+	ce.must(t, 202, "PATCH", partPath(cid, cust), t1, map[string]any{"recording": false})
+	ws.conv(cid, ".conversations", func(c conv) bool { return c["recordingState"] == "none" })
+
 	// DTMF from the agent's participant reaches the customer's side, digit by digit.
 	digits := "/api/v2/conversations/" + cid + "/participants/" + agent["id"].(string) + "/digits"
 	ce.must(t, 202, "POST", digits, t1, map[string]any{"digits": "12"})
@@ -438,7 +450,9 @@ func TestPlaceCall(t *testing.T) {
 	if r["selfUri"] != "/api/v2/conversations/calls/"+cid {
 		t.Errorf("answer %v", r)
 	}
-	c := ws.conv(cid, ".conversations", func(c conv) bool { return c.state("user", a1) == "connected" && c.state("external", "") == "contacting" })
+	c := ws.conv(cid, ".conversations", func(c conv) bool {
+		return c.state("user", a1) == "connected" && c.state("external", "") == "contacting"
+	})
 	if c["direction"] != "outbound" || c["address"] != "tel:+34911000555" {
 		t.Errorf("outbound conversation %v", c)
 	}

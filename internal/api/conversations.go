@@ -148,16 +148,17 @@ type WrapupCodeRef struct {
 
 func (s *Server) registerConversations(api huma.API) {
 	const tag = "Conversations"
+	s.registerQueueWaits(api)
 	// Conversation times render as the platform's date-times.
 	api.OpenAPI().Components.Schemas.RegisterTypeAlias(reflect.TypeOf(conversation.Time{}), reflect.TypeOf(time.Time{}))
 
-	list := func(ctx context.Context, in *PageParams) (*Body[*Listing[conversation.View]], error) {
+	list := func(ctx context.Context, in *PageParams) (*Body[*Listing[conversation.CallConversation]], error) {
 		pg, size, num, err := in.page(100)
 		if err != nil {
 			return nil, err
 		}
 		all := s.Conversations.List(ctx, actor(ctx))
-		var out []conversation.View
+		var out []conversation.CallConversation
 		for i, v := range all {
 			if i >= pg.Offset && len(out) < pg.Limit {
 				out = append(out, v)
@@ -170,7 +171,7 @@ func (s *Server) registerConversations(api huma.API) {
 	huma.Register(api, l, list)
 	huma.Register(api, op("getConversationsCalls", http.MethodGet, "/api/v2/conversations/calls", "Your active calls", tag, auth.Agent), list)
 
-	get := func(ctx context.Context, in *ConversationIDPath) (*Body[conversation.View], error) {
+	get := func(ctx context.Context, in *ConversationIDPath) (*Body[conversation.CallConversation], error) {
 		if err := needUUID("conversationId", in.ConversationID); err != nil {
 			return nil, err
 		}
@@ -190,7 +191,7 @@ func (s *Server) registerConversations(api huma.API) {
 		func(ctx context.Context, in *struct {
 			ConversationIDPath
 			Body CallPatch
-		}) (*Body[conversation.View], error) {
+		}) (*Body[conversation.CallConversation], error) {
 			if err := needUUID("conversationId", in.ConversationID); err != nil {
 				return nil, err
 			}
@@ -292,7 +293,7 @@ func (s *Server) registerConversations(api huma.API) {
 	huma.Register(api, withStatus(at, 202), attrs)
 
 	huma.Register(api, op("getConversationsCallParticipantWrapup", http.MethodGet, "/api/v2/conversations/calls/{conversationId}/participants/{participantId}/wrapup", "A participant's wrap-up", tag, auth.Agent),
-		func(ctx context.Context, in *ParticipantPath) (*Body[conversation.WrapupView], error) {
+		func(ctx context.Context, in *ParticipantPath) (*Body[conversation.ParticipantWrapup], error) {
 			if err := in.check(); err != nil {
 				return nil, err
 			}
@@ -439,7 +440,7 @@ func (s *Server) registerConversations(api huma.API) {
 		func(ctx context.Context, in *struct {
 			ConversationIDPath
 			Body InviteBody
-		}) (*Body[conversation.View], error) {
+		}) (*Body[conversation.CallConversation], error) {
 			if err := needUUID("conversationId", in.ConversationID); err != nil {
 				return nil, err
 			}
@@ -509,12 +510,59 @@ func (s *Server) registerConversations(api huma.API) {
 	mon := op("getConversationsMonitorable", http.MethodGet, "/api/v2/conversations/monitorable", "Calls you can monitor", tag, auth.Supervisor)
 	mon.Description = "Centralita extension: every live conversation with a connected agent or user."
 	huma.Register(api, mon,
-		func(ctx context.Context, _ *struct{}) (*Body[Entities[conversation.View]], error) {
+		func(ctx context.Context, _ *struct{}) (*Body[Entities[conversation.CallConversation]], error) {
 			vs := s.Conversations.Monitorable(ctx)
 			if vs == nil {
-				vs = []conversation.View{}
+				vs = []conversation.CallConversation{}
 			}
-			return body(Entities[conversation.View]{Entities: vs, Total: len(vs)}), nil
+			return body(Entities[conversation.CallConversation]{Entities: vs, Total: len(vs)}), nil
+		})
+}
+
+// WaitTimePrediction is one estimate (the platform's EstimatedWaitTimePredictions item).
+type WaitTimePrediction struct {
+	Intent                   string `json:"intent" enum:"ALL"`
+	Formula                  string `json:"formula" enum:"BEST"`
+	EstimatedWaitTimeSeconds *int   `json:"estimatedWaitTimeSeconds,omitempty" doc:"Absent when nobody is on the queue."`
+	PositionInQueue          *int   `json:"positionInQueue,omitempty" doc:"Centralita extension, with conversationId: 1 = next; 0 while it is being offered."`
+}
+
+// WaitTimePredictions is the answer of the estimated wait time operation.
+type WaitTimePredictions struct {
+	Results []WaitTimePrediction `json:"results"`
+}
+
+func (s *Server) registerQueueWaits(api huma.API) {
+	o := op("getRoutingQueueEstimatedwaittime", http.MethodGet, "/api/v2/routing/queues/{queueId}/estimatedwaittime", "Estimated wait in a queue", "Routing", auth.Agent)
+	o.Description = "For a new caller, or with conversationId for a conversation waiting in the queue (then also its position). " +
+		"The estimate of the k-th in line is k × average handle time / agents on the queue."
+	huma.Register(api, o,
+		func(ctx context.Context, in *struct {
+			QueueID        string `path:"queueId"`
+			ConversationID string `query:"conversationId"`
+		}) (*Body[WaitTimePredictions], error) {
+			if err := needUUID("queueId", in.QueueID); err != nil {
+				return nil, err
+			}
+			if in.ConversationID != "" {
+				if err := needUUID("conversationId", in.ConversationID); err != nil {
+					return nil, err
+				}
+			}
+			w, err := s.Conversations.EstimatedWait(ctx, in.QueueID, in.ConversationID)
+			if err != nil {
+				return nil, err
+			}
+			p := WaitTimePrediction{Intent: "ALL", Formula: "BEST"}
+			if w.Estimated != conversation.Unknown {
+				secs := int(w.Estimated / time.Second)
+				p.EstimatedWaitTimeSeconds = &secs
+			}
+			if w.Waiting {
+				pos := w.Position
+				p.PositionInQueue = &pos
+			}
+			return body(WaitTimePredictions{Results: []WaitTimePrediction{p}}), nil
 		})
 }
 

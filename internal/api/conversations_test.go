@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/centralita/centralita/internal/app/apptest"
+	"github.com/centralita/centralita/internal/auth"
+	"github.com/centralita/centralita/internal/config"
 )
 
 // An inbound call from the first ring to the wrap-up, through the API, with
@@ -383,4 +385,57 @@ func TestWrapupTimeouts(t *testing.T) {
 		t.Errorf("the agent's code must stay: %v", w)
 	}
 	ws.status(a1, "IDLE")
+}
+
+// The simulation API serves the demo only.
+func TestSimulationRefusedOutsideTheDemo(t *testing.T) {
+	e := startEnv(t, apptest.Options{Mode: config.ModeServe})
+	if _, _, err := e.app.Auth.CreateClient(context.Background(), auth.ClientInput{ID: "ops", Name: "Ops", GrantType: auth.GrantClientCredentials,
+		Roles: []string{"admin"}, Secret: "ops-secret"}); err != nil {
+		t.Fatal(err)
+	}
+	tok := e.clientCredentials(t, "ops", "ops-secret").AccessToken
+	m := errorBody(t, e.send(t, "POST", "/api/v2/simulation/calls", tok, map[string]any{"to": "Ventas", "from": "+34600000001"}), 403, "simulation.disabled")
+	if !strings.Contains(m["message"].(string), "demo") {
+		t.Errorf("message %v", m["message"])
+	}
+	if n := len(e.app.Switch().Legs()); n != 0 {
+		t.Errorf("%d legs placed", n)
+	}
+}
+
+// Position and estimated wait of callers in a queue.
+func TestQueuePositionAndWait(t *testing.T) {
+	ce := startCalls(t)
+	tok := ce.token(t, pAgent)
+	ewt := func(conv string) map[string]any {
+		t.Helper()
+		path := "/api/v2/routing/queues/" + ce.ventas + "/estimatedwaittime"
+		if conv != "" {
+			path += "?conversationId=" + conv
+		}
+		res := ce.must(t, 200, "GET", path, tok, nil).obj(t)["results"].([]any)
+		return res[0].(map[string]any)
+	}
+	if r := ewt(""); r["estimatedWaitTimeSeconds"] != nil || r["intent"] != "ALL" {
+		t.Errorf("nobody on queue: %v", r)
+	}
+	a1 := ce.userID(t, "agent1")
+	ws := ce.socket(t, "agent1", userTopics(a1)...)
+	ce.answered(t, ws, "agent1", "1001", "+34600000080") // agent1 busy
+	first := ce.inject(t, "Ventas", "+34600000081")
+	second := ce.inject(t, "Ventas", "+34600000082")
+	ce.quiet(t)
+	// Average handle time starts at 3 minutes; one agent on the queue.
+	if r := ewt(first); r["positionInQueue"] != float64(1) || r["estimatedWaitTimeSeconds"] != float64(180) {
+		t.Errorf("first in line: %v", r)
+	}
+	if r := ewt(second); r["positionInQueue"] != float64(2) || r["estimatedWaitTimeSeconds"] != float64(360) {
+		t.Errorf("second in line: %v", r)
+	}
+	if r := ewt(""); r["estimatedWaitTimeSeconds"] != float64(540) || r["positionInQueue"] != nil {
+		t.Errorf("a new caller: %v", r)
+	}
+	errorBody(t, ce.send(t, "GET", "/api/v2/routing/queues/"+ce.soporte+"/estimatedwaittime?conversationId="+first, tok, nil), 400, "conversation.not.waiting")
+	errorBody(t, ce.send(t, "GET", "/api/v2/routing/queues/"+unknownID+"/estimatedwaittime", tok, nil), 404, "not.found")
 }

@@ -119,6 +119,7 @@ func TestPermissionsMatrix(t *testing.T) {
 		{method: "POST", template: "/api/v2/conversations/calls/{conversationId}/participants/{participantId}/monitor", path: "/api/v2/conversations/calls/" + unknownID + "/participants/" + unknownID + "/monitor", min: "supervisor", allowed: 404, override: map[string]int{pAdminCC: 400, pSuperCC: 400}},
 		{method: "POST", template: "/api/v2/conversations/calls/{conversationId}/participants/{participantId}/coach", path: "/api/v2/conversations/calls/" + unknownID + "/participants/" + unknownID + "/coach", min: "supervisor", allowed: 404, override: map[string]int{pAdminCC: 400, pSuperCC: 400}},
 		{method: "POST", template: "/api/v2/conversations/{conversationId}/barge", path: "/api/v2/conversations/" + unknownID + "/barge", min: "supervisor", allowed: 404, override: map[string]int{pAdminCC: 400, pSuperCC: 400}},
+		{method: "GET", template: "/api/v2/routing/queues/{queueId}/estimatedwaittime", path: "/api/v2/routing/queues/" + queue + "/estimatedwaittime", min: "agent", allowed: 200},
 		{method: "GET", template: "/api/v2/conversations/monitorable", path: "/api/v2/conversations/monitorable", min: "supervisor", allowed: 200},
 		{method: "POST", template: "/api/v2/simulation/calls", path: "/api/v2/simulation/calls", body: map[string]any{"to": "Nowhere", "from": ""}, min: "agent", allowed: 400},
 

@@ -181,9 +181,6 @@ func (a *App) Engine() *routing.Engine { return a.cc.engine }
 func (a *App) agentChanged(v session.View) {
 	switch {
 	case v.Status == session.Idle:
-		if err := a.syncAgent(context.Background(), v.UserID); err != nil {
-			a.Log.Warn("routing: agent sync failed", "user", v.UserID, "err", err)
-		}
 		a.cc.engine.SetAvailable(v.UserID, true)
 	case v.Status == session.Interacting && onlyAlerting(v):
 	default:
@@ -276,33 +273,6 @@ func (a *App) syncRouting(ctx context.Context) error {
 	return nil
 }
 
-// syncAgent refreshes one agent's queues and skills.
-func (a *App) syncAgent(ctx context.Context, userID string) error {
-	qs, _, err := a.Directory.UserQueues(ctx, userID, directory.Page{Limit: 10000})
-	if err != nil {
-		return err
-	}
-	var joined []string
-	for _, q := range qs {
-		j := true
-		ms, _, err := a.Directory.ListMembers(ctx, q.ID, &j, directory.Page{Limit: 100000})
-		if err != nil {
-			return err
-		}
-		for _, m := range ms {
-			if m.UserID == userID {
-				joined = append(joined, q.ID)
-			}
-		}
-	}
-	skills, err := a.Directory.UserSkills(ctx, userID)
-	if err != nil {
-		return err
-	}
-	a.cc.engine.SetAgent(routingAgent(userID, joined, skills))
-	return nil
-}
-
 func routingQueue(q directory.Queue) routing.Queue {
 	return routing.Queue{ID: q.ID, Strategy: routing.Strategy(q.RoutingStrategy),
 		AlertingTimeout: time.Duration(q.AlertingTimeoutSeconds) * time.Second, SkillEvaluation: q.SkillEvaluation,
@@ -329,10 +299,23 @@ func (r engineRouter) Decline(ix, agent string)  { r.e.Decline(ix, agent) }
 func (r engineRouter) Complete(ix, agent string) { r.e.Complete(ix, agent) }
 func (r engineRouter) Position(ctx context.Context, id string) (int, time.Duration, error) {
 	p, w, err := r.e.Position(ctx, id)
-	if errors.Is(err, routing.ErrNotFound) {
-		return 0, 0, err
+	if w == routing.Unknown {
+		w = conversation.Unknown
 	}
 	return p, w, err
+}
+func (r engineRouter) EstimatedWait(ctx context.Context, queueID string) (time.Duration, error) {
+	st, err := r.e.QueueStats(ctx, queueID)
+	if errors.Is(err, routing.ErrNotFound) {
+		return conversation.Unknown, nil // a queue the engine has not heard of yet: nobody on it
+	}
+	if err != nil {
+		return 0, err
+	}
+	if st.EstimatedWait == routing.Unknown {
+		return conversation.Unknown, nil
+	}
+	return st.EstimatedWait, nil
 }
 
 // decisions adapts conversations to the engine's callbacks.

@@ -299,20 +299,12 @@ func (s *Service) markHeld(p *Participant, held bool, leg string) {
 	p.Held = held
 	if held {
 		p.StartHoldTime = now
-		p.Attributes = ensure(p.Attributes)
 		p.segment(now, SegmentHold, p.QueueID)
 		p.HeldLeg = leg
 	} else {
 		p.segment(now, SegmentInteract, p.QueueID)
 		p.HeldLeg = ""
 	}
-}
-
-func ensure(m map[string]string) map[string]string {
-	if m == nil {
-		return map[string]string{}
-	}
-	return m
 }
 
 // hold / resume a participant's own leg (consults).
@@ -571,10 +563,6 @@ func (s *Service) SetAttributes(ctx context.Context, a Actor, convID, partID str
 		return problem.NotFoundf("participant %s is not in conversation %s", partID, convID)
 	}
 	if !a.Supervisor && !hasUser(conv, a.UserID) {
-		if a.UserID == "" {
-			// integrations below supervisor act for no one on the call
-			return conflict(CodeNotParticipant, "you are not on conversation %s", convID)
-		}
 		return conflict(CodeNotParticipant, "you are not on conversation %s", convID)
 	}
 	next := map[string]string{}
@@ -611,22 +599,22 @@ func hasUser(c *Conversation, userID string) bool {
 // ---- reads ----
 
 // Get returns a conversation; agents see only those they are or were in.
-func (s *Service) Get(ctx context.Context, a Actor, id string) (View, error) {
+func (s *Service) Get(ctx context.Context, a Actor, id string) (CallConversation, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, _, err := s.anyConv(ctx, id)
 	if err != nil {
-		return View{}, err
+		return CallConversation{}, err
 	}
 	if !a.Supervisor && !hasUser(c, a.UserID) {
-		return View{}, problem.Forbiddenf("you are not a participant of conversation %s", id)
+		return CallConversation{}, problem.Forbiddenf("you are not a participant of conversation %s", id)
 	}
 	return c.View(s.queueNames(ctx, c)), nil
 }
 
 // List returns the actor's active conversations (a live call or a pending
 // wrap-up), oldest first.
-func (s *Service) List(ctx context.Context, a Actor) []View {
+func (s *Service) List(ctx context.Context, a Actor) []CallConversation {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var cs []*Conversation
@@ -641,7 +629,7 @@ func (s *Service) List(ctx context.Context, a Actor) []View {
 		}
 		return cs[i].ID < cs[j].ID
 	})
-	out := make([]View, len(cs))
+	out := make([]CallConversation, len(cs))
 	for i, c := range cs {
 		out[i] = c.View(s.queueNames(ctx, c))
 	}
@@ -678,22 +666,52 @@ func (s *Service) WrapupCodes(ctx context.Context, a Actor, convID, partID strin
 }
 
 // Participant returns one participant's view.
-func (s *Service) Participant(ctx context.Context, a Actor, convID, partID string) (ParticipantView, error) {
+func (s *Service) Participant(ctx context.Context, a Actor, convID, partID string) (CallMediaParticipant, error) {
 	v, err := s.Get(ctx, a, convID)
 	if err != nil {
-		return ParticipantView{}, err
+		return CallMediaParticipant{}, err
 	}
 	for _, p := range v.Participants {
 		if p.ID == partID {
 			return p, nil
 		}
 	}
-	return ParticipantView{}, problem.NotFoundf("participant %s is not in conversation %s", partID, convID)
+	return CallMediaParticipant{}, problem.NotFoundf("participant %s is not in conversation %s", partID, convID)
 }
 
-// Position is a waiting conversation's place in its queue and estimated wait.
-func (s *Service) Position(ctx context.Context, convID string) (int, time.Duration, error) {
-	return s.router.Position(ctx, convID)
+// Wait is the estimated wait in a queue: for a new arrival, or for a
+// conversation waiting there (then with its position, 1 = next; 0 while
+// it is being offered). Unknown when nobody is on the queue.
+type Wait struct {
+	Estimated time.Duration
+	Position  int
+	Waiting   bool // the conversation given waits in the queue
+}
+
+// EstimatedWait answers for a queue, and a conversation when convID is set.
+func (s *Service) EstimatedWait(ctx context.Context, queueID, convID string) (Wait, error) {
+	if _, err := s.dir.GetQueue(ctx, queueID); err != nil {
+		return Wait{}, err
+	}
+	if convID != "" {
+		s.mu.Lock()
+		c := s.convs[convID]
+		var a *Participant
+		if c != nil {
+			a = c.waitingACD()
+		}
+		s.mu.Unlock()
+		if a == nil || a.QueueID != queueID {
+			return Wait{}, problem.Coded(problem.Invalid, "conversation.not.waiting", "conversationId", "conversation %s is not waiting in queue %s", convID, queueID)
+		}
+		pos, w, err := s.router.Position(ctx, convID)
+		if err != nil {
+			return Wait{}, problem.Coded(problem.Invalid, "conversation.not.waiting", "conversationId", "conversation %s is not waiting in queue %s", convID, queueID)
+		}
+		return Wait{Estimated: w, Position: pos, Waiting: true}, nil
+	}
+	w, err := s.router.EstimatedWait(ctx, queueID)
+	return Wait{Estimated: w}, err
 }
 
 // ---- targets ----
@@ -1233,7 +1251,7 @@ func (s *Service) Monitor(ctx context.Context, a Actor, convID, agentPartID, mod
 
 // Monitorable lists the conversations with a connected agent or user, for
 // supervisors choosing whom to monitor.
-func (s *Service) Monitorable(ctx context.Context) []View {
+func (s *Service) Monitorable(ctx context.Context) []CallConversation {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var cs []*Conversation
@@ -1246,7 +1264,7 @@ func (s *Service) Monitorable(ctx context.Context) []View {
 		}
 	}
 	sort.Slice(cs, func(i, j int) bool { return cs[i].StartTime.Before(cs[j].StartTime) })
-	out := make([]View, len(cs))
+	out := make([]CallConversation, len(cs))
 	for i, c := range cs {
 		out[i] = c.View(s.queueNames(ctx, c))
 	}

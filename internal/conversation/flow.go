@@ -205,6 +205,13 @@ func (s *Service) onOffer(o Offer) {
 		s.notResponding(o.AgentID)
 		return
 	}
+	if s.agents.Get(o.AgentID).Busy() {
+		// A call reached the agent just before the offer (a transfer, a
+		// call they placed): not the agent's fault. The engine hears
+		// "available" again when the agent is idle.
+		s.router.Decline(o.InteractionID, o.AgentID)
+		return
+	}
 	now := s.clock.Now()
 	var cust *Participant
 	for _, p := range c.Participants {
@@ -270,18 +277,17 @@ func alertingAgent(c *Conversation, agentID string) *Participant {
 func (s *Service) onOfferEnded(interactionID, agentID string, timedOut bool) {
 	c := s.convs[interactionID]
 	if c == nil {
-		if timedOut {
-			s.notResponding(agentID)
-		}
 		return
+	}
+	p := alertingAgent(c, agentID)
+	if p == nil {
+		return // answered (or gone) meanwhile: nothing rings any more
 	}
 	if timedOut {
 		// Before the offer ends, so the agent never looks idle in between.
 		s.notResponding(agentID)
 	}
-	if p := alertingAgent(c, agentID); p != nil {
-		s.hangup(c, p, telephony.CauseCancelled, DisconnectNoAnswer)
-	}
+	s.hangup(c, p, telephony.CauseCancelled, DisconnectNoAnswer)
 	s.commit(c)
 }
 

@@ -38,6 +38,7 @@ func (r *router) Complete(string, string) {}
 func (r *router) Position(context.Context, string) (int, time.Duration, error) {
 	return 0, 0, nil
 }
+func (r *router) EstimatedWait(context.Context, string) (time.Duration, error) { return 0, nil }
 
 func (r *router) all() []conversation.Interaction {
 	r.mu.Lock()

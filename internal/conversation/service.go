@@ -57,7 +57,13 @@ type Router interface {
 	Decline(interactionID, agentID string)
 	Complete(interactionID, agentID string)
 	Position(ctx context.Context, interactionID string) (int, time.Duration, error)
+	// EstimatedWait is a new arrival's estimated wait in a queue; Unknown
+	// when nobody is on the queue.
+	EstimatedWait(ctx context.Context, queueID string) (time.Duration, error)
 }
+
+// Unknown is an estimated wait that cannot be told (nobody on the queue).
+const Unknown time.Duration = -1
 
 // Agents is what conversations need of the agent sessions.
 type Agents interface {
