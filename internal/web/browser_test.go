@@ -20,6 +20,26 @@ const chromiumPath = "/usr/bin/chromium"
 // forms, the server's error display, log-out, a failed login and a Spanish
 // agent session. scripts/test installs chromium and the npm dependencies.
 func TestBrowserConsole(t *testing.T) {
+	runBrowserScript(t, "console.js", "console-presence.png", "console-agent-es.png")
+}
+
+// TestBrowserAgent drives the console's Agent view through
+// tests/browser/agent.js: agent1 logs into station 1001 and goes On queue,
+// the admin makes a simulated call to Ventas from the same view, and agent1
+// sees it ring through the notification WebSocket, answers, holds, mutes,
+// sends DTMF, hangs up and wraps up, back to IDLE. apptest starts the demo
+// without simulated traffic or auto-answering demo agents, so agent1 is the
+// only agent who can get the call.
+func TestBrowserAgent(t *testing.T) {
+	runBrowserScript(t, "agent.js", "agent-ringing.png", "agent-connected.png", "agent-wrapup.png", "agent-done.png")
+}
+
+// runBrowserScript runs one tests/browser script against a fresh demo app
+// and checks its closing JSON line and screenshots. Without node, the system
+// Chromium or the npm dependencies it skips, or fails when
+// CENTRALITA_REQUIRE_PEERS=1.
+func runBrowserScript(t *testing.T, script string, screenshots ...string) {
+	t.Helper()
 	dir, err := filepath.Abs(filepath.Join("..", "..", "tests", "browser"))
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +62,7 @@ func TestBrowserConsole(t *testing.T) {
 	}
 
 	a := apptest.Start(t, apptest.Options{})
-	// Screenshots (and failure.png) go to a temp dir, or to
+	// Screenshots (and the failure shot) go to a temp dir, or to
 	// CENTRALITA_BROWSER_SHOTS when set, so they can be looked at afterwards.
 	shots := os.Getenv("CENTRALITA_BROWSER_SHOTS")
 	if shots == "" {
@@ -51,7 +71,7 @@ func TestBrowserConsole(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "console.js")
+	cmd := exec.CommandContext(ctx, node, script)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CENTRALITA_URL="+a.URL(), "SCREENSHOT_DIR="+shots)
 	// The script has its own 90 s guard; this is the backstop if node or
@@ -62,16 +82,16 @@ func TestBrowserConsole(t *testing.T) {
 	elapsed := time.Since(start).Round(time.Millisecond)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			t.Fatalf("console.js killed after %s\n%s", elapsed, out)
+			t.Fatalf("%s killed after %s\n%s", script, elapsed, out)
 		}
-		t.Fatalf("console.js failed after %s: %v\n%s", elapsed, err, out)
+		t.Fatalf("%s failed after %s: %v\n%s", script, elapsed, err, out)
 	}
 	result := lastJSONLine(string(out))
 	if !strings.Contains(result, `"ok":true`) {
-		t.Fatalf("console.js exited 0 without an ok result after %s:\n%s", elapsed, out)
+		t.Fatalf("%s exited 0 without an ok result after %s:\n%s", script, elapsed, out)
 	}
-	t.Logf("console.js passed in %s: %s", elapsed, result)
-	for _, name := range []string{"console-presence.png", "console-agent-es.png"} {
+	t.Logf("%s passed in %s: %s", script, elapsed, result)
+	for _, name := range screenshots {
 		if fi, err := os.Stat(filepath.Join(shots, name)); err != nil || fi.Size() == 0 {
 			t.Errorf("screenshot %s missing or empty: %v", name, err)
 		}

@@ -4,22 +4,16 @@
 import { h, render } from 'preact';
 import { useState, useEffect, useRef } from 'preact/hooks';
 import htm from 'htm';
-import { api, listAll, ApiError, PAGE_SIZE } from './api.js';
+import { api, listAll, PAGE_SIZE } from './api.js';
 import { initSession, logout, clearSession, startLogin } from './auth.js';
 import { t, getLang, setLang, languages } from './i18n.js';
+import { ErrorBox } from './errors.js';
+import { AgentView } from './agent.js';
 
 const html = htm.bind(h);
 
 const ROLES = ['admin', 'supervisor', 'agent'];
 const roleOptions = () => ROLES.map((r) => [r, r]);
-
-function errorText(err) {
-  if (err?.status === 403) return t('forbidden');
-  if (err?.status === 0) return t('networkError');
-  if (err?.messageKey) return t(err.messageKey);
-  if (err instanceof ApiError && err.message === `HTTP ${err.status}`) return t('httpError', { status: err.status });
-  return err?.message || String(err);
-}
 
 function show(value) {
   if (value === null || value === undefined || value === '') return '—';
@@ -27,20 +21,6 @@ function show(value) {
   if (Array.isArray(value)) return value.map(show).join(', ');
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
-}
-
-function ErrorBox({ error }) {
-  if (!error) return null;
-  const text = errorText(error);
-  // The server's message usually restates every detail already; list only
-  // what it does not say, in words rather than machine codes.
-  const details = (error.details || []).filter((d) => !(d.message && text.includes(d.message)));
-  return html`<div class="error" role="alert">
-    <p>${text}</p>
-    ${details.length > 0 && html`<ul>
-      ${details.map((d) => html`<li>${d.fieldName ? `${d.fieldName}: ` : ''}${d.message || d.errorCode}</li>`)}
-    </ul>`}
-  </div>`;
 }
 
 // ---- forms ----------------------------------------------------------------
@@ -404,10 +384,11 @@ function Members({ queue, isAdmin, onClose }) {
 
 // ---- shell ----------------------------------------------------------------
 
-const TABS = ['users', 'devices', 'skills', 'queues', 'wrapupcodes', 'presence', 'clients'];
+const TABS = ['users', 'devices', 'skills', 'queues', 'wrapupcodes', 'presence', 'clients', 'agent'];
 const tabFromHash = () => (TABS.includes(location.hash.slice(1)) ? location.hash.slice(1) : TABS[0]);
 
 function Section({ tab, me, isAdmin }) {
+  if (tab === 'agent') return html`<${AgentView} me=${me} />`;
   if (tab === 'queues') return html`<${QueuesSection} isAdmin=${isAdmin} />`;
   if (tab === 'clients') return html`<${ClientsSection} isAdmin=${isAdmin} />`;
   return html`<${Resource} key=${tab} spec=${specs[tab]} me=${me} isAdmin=${isAdmin} />`;
