@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -208,6 +209,31 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"queue timeout needed", "POST", "/api/v2/routing/queues", map[string]any{"name": "Q", "acwSettings": map[string]any{"wrapupPrompt": "MANDATORY_TIMEOUT"}}, "", 400, bad, "acwSettings.timeoutMs"},
 		{"queue strategy", "POST", "/api/v2/routing/queues", map[string]any{"name": "Q", "routingStrategy": "random"}, "", 400, bad, "routingStrategy"},
 		{"queue skill evaluation", "POST", "/api/v2/routing/queues", map[string]any{"name": "Q", "skillEvaluationMethod": "MOST"}, "", 400, bad, "skillEvaluationMethod"},
+		// Queue ACD settings (Centralita extensions).
+		{"queue overflow unknown queue", "POST", "/api/v2/routing/queues", map[string]any{"name": "Q", "overflow": map[string]any{"afterSeconds": 30, "queueId": unknownID}}, "", 400, bad, "overflow.queueId"},
+		{"queue overflow no time", "POST", "/api/v2/routing/queues", map[string]any{"name": "Q", "overflow": map[string]any{"queueId": q}}, "", 400, bad, "overflow.afterSeconds"},
+		{"queue overflow zero time", "POST", "/api/v2/routing/queues", map[string]any{"name": "Q", "overflow": map[string]any{"afterSeconds": 0, "queueId": q}}, "", 400, bad, "overflow.afterSeconds"},
+		{"queue overflow after a day", "POST", "/api/v2/routing/queues", map[string]any{"name": "Q", "overflow": map[string]any{"afterSeconds": 86401, "queueId": q}}, "", 400, bad, "overflow.afterSeconds"},
+		{"queue overflow no queue", "POST", "/api/v2/routing/queues", map[string]any{"name": "Q", "overflow": map[string]any{"afterSeconds": 30}}, "", 400, bad, "overflow.queueId"},
+		{"queue first ring later", "POST", "/api/v2/routing/queues", map[string]any{"name": "Q", "bullseye": map[string]any{"rings": []any{
+			map[string]any{"afterSeconds": 5, "minProficiency": 3}}}}, "", 400, bad, "bullseye.rings[0].afterSeconds"},
+		{"queue rings unsorted", "POST", "/api/v2/routing/queues", map[string]any{"name": "Q", "bullseye": map[string]any{"rings": []any{
+			map[string]any{"afterSeconds": 0, "minProficiency": 4}, map[string]any{"afterSeconds": 20, "minProficiency": 3}, map[string]any{"afterSeconds": 10, "minProficiency": 2}}}}, "", 400, bad, "bullseye.rings[2].afterSeconds"},
+		{"queue ring narrows", "POST", "/api/v2/routing/queues", map[string]any{"name": "Q", "bullseye": map[string]any{"rings": []any{
+			map[string]any{"afterSeconds": 0, "minProficiency": 2}, map[string]any{"afterSeconds": 10, "minProficiency": 3}}}}, "", 400, bad, "bullseye.rings[1].minProficiency"},
+		{"queue ring proficiency", "POST", "/api/v2/routing/queues", map[string]any{"name": "Q", "bullseye": map[string]any{"rings": []any{
+			map[string]any{"afterSeconds": 0, "minProficiency": 6}}}}, "", 400, bad, "bullseye.rings[0].minProficiency"},
+		{"queue too many rings", "POST", "/api/v2/routing/queues", map[string]any{"name": "Q", "bullseye": map[string]any{"rings": rings(7)}}, "", 400, bad, "bullseye.rings"},
+		{"queue rings missing", "POST", "/api/v2/routing/queues", map[string]any{"name": "Q", "bullseye": map[string]any{}}, "", 400, bad, "bullseye.rings"},
+		{"queue preferred wait negative", "POST", "/api/v2/routing/queues", map[string]any{"name": "Q", "preferredAgentWaitSeconds": -1}, "", 400, bad, "preferredAgentWaitSeconds"},
+		{"queue preferred wait over a day", "POST", "/api/v2/routing/queues", map[string]any{"name": "Q", "preferredAgentWaitSeconds": 86401}, "", 400, bad, "preferredAgentWaitSeconds"},
+		{"queue unknown skill", "POST", "/api/v2/routing/queues", map[string]any{"name": "Q", "skillIds": []string{sk, unknownID}}, "", 400, bad, "skillIds[1]"},
+		{"queue skill not an id", "POST", "/api/v2/routing/queues", map[string]any{"name": "Q", "skillIds": []string{"nope"}}, "", 400, bad, "skillIds[0]"},
+		{"queue too many skills", "POST", "/api/v2/routing/queues", map[string]any{"name": "Q", "skillIds": manyIDs(21)}, "", 400, bad, "skillIds"},
+		{"put queue overflow to itself", "PUT", RQ + q, map[string]any{"name": "Ventas", "overflow": map[string]any{"afterSeconds": 30, "queueId": q}}, "", 400, bad, "overflow.queueId"},
+		{"put queue unknown skill", "PUT", RQ + q, map[string]any{"name": "Ventas", "skillIds": []string{unknownID}}, "", 400, bad, "skillIds[0]"},
+		{"put queue ring narrows", "PUT", RQ + q, map[string]any{"name": "Ventas", "routingStrategy": "bullseye", "bullseye": map[string]any{"rings": []any{
+			map[string]any{"afterSeconds": 0, "minProficiency": 1}, map[string]any{"afterSeconds": 10, "minProficiency": 1.5}}}}, "", 400, bad, "bullseye.rings[1].minProficiency"},
 		{"list queues bad id", "GET", "/api/v2/routing/queues?id=nope", nil, "", 400, bad, "id"},
 		{"get queue bad id", "GET", RQ + "not-a-uuid", nil, "", 400, bad, "queueId"},
 		{"get queue unknown", "GET", RQ + unknownID, nil, "", 404, nf, ""},
@@ -248,6 +274,23 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"unassign code bad code", "DELETE", RQ + q + "/wrapupcodes/nope", nil, "", 400, bad, "codeId"},
 		{"unassign code not assigned", "DELETE", RQ + q + "/wrapupcodes/" + extra, nil, "", 404, nf, ""},
 		{"unassign code unknown queue", "DELETE", RQ + unknownID + "/wrapupcodes/" + wc, nil, "", 404, nf, ""},
+
+		// Simulated calls: what they ask of the ACD.
+		{"simulate unknown skill", "POST", "/api/v2/simulation/calls", map[string]any{"to": "Ventas", "from": "", "skillIds": []string{sk, unknownID}}, "", 400, bad, "skillIds[1]"},
+		{"simulate skill not an id", "POST", "/api/v2/simulation/calls", map[string]any{"to": "Ventas", "from": "", "skillIds": []string{"nope"}}, "", 400, bad, "skillIds[0]"},
+		{"simulate too many skills", "POST", "/api/v2/simulation/calls", map[string]any{"to": "Ventas", "from": "", "skillIds": manyIDs(21)}, "", 400, bad, "skillIds"},
+		{"simulate unknown preferred agent", "POST", "/api/v2/simulation/calls", map[string]any{"to": "Ventas", "from": "", "preferredAgentIds": []string{u, unknownID}}, "", 400, bad, "preferredAgentIds[1]"},
+		{"simulate preferred agent not an id", "POST", "/api/v2/simulation/calls", map[string]any{"to": "Ventas", "from": "", "preferredAgentIds": []string{"nope"}}, "", 400, bad, "preferredAgentIds[0]"},
+		{"simulate too many preferred agents", "POST", "/api/v2/simulation/calls", map[string]any{"to": "Ventas", "from": "", "preferredAgentIds": manyIDs(11)}, "", 400, bad, "preferredAgentIds"},
+		{"simulate negative priority", "POST", "/api/v2/simulation/calls", map[string]any{"to": "Ventas", "from": "", "priority": -1}, "", 400, bad, "priority"},
+		{"simulate priority too high", "POST", "/api/v2/simulation/calls", map[string]any{"to": "Ventas", "from": "", "priority": 1000001}, "", 400, bad, "priority"},
+		{"simulate priority type", "POST", "/api/v2/simulation/calls", map[string]any{"to": "Ventas", "from": "", "priority": "high"}, "", 400, bad, "priority"},
+
+		// Placed calls to a queue: the platform's priority and routingSkillsIds.
+		{"place call priority to a number", "POST", "/api/v2/conversations/calls", map[string]any{"phoneNumber": "+34911000555", "priority": 3}, pAgent, 400, bad, "priority"},
+		{"place call skills to a number", "POST", "/api/v2/conversations/calls", map[string]any{"phoneNumber": "+34911000555", "routingSkillsIds": []string{sk}}, pAgent, 400, bad, "routingSkillsIds"},
+		{"place call unknown skill", "POST", "/api/v2/conversations/calls", map[string]any{"callQueueId": q, "routingSkillsIds": []string{unknownID}}, pAgent, 400, bad, "routingSkillsIds[0]"},
+		{"place call priority too high", "POST", "/api/v2/conversations/calls", map[string]any{"callQueueId": q, "priority": 1000001}, pAgent, 400, bad, "priority"},
 
 		// Skills.
 		{"skill malformed", "POST", "/api/v2/routing/skills", malformed, "", 400, bad, ""},
@@ -375,6 +418,24 @@ func TestBadInputChangesNothing(t *testing.T) {
 	}
 	// The person whose password checks failed can still log in with it.
 	e.login(t, "agent1", "agent")
+}
+
+// rings returns n valid-looking bullseye rings (for the too-many case).
+func rings(n int) []any {
+	out := make([]any, n)
+	for i := range out {
+		out[i] = map[string]any{"afterSeconds": i * 10, "minProficiency": 0}
+	}
+	return out
+}
+
+// manyIDs returns n distinct unknown ids.
+func manyIDs(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("00000000-0000-4000-8000-%012d", i+1)
+	}
+	return out
 }
 
 // templateOf replaces ids in a path by {id} (the OAuth client ids are names).

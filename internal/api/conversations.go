@@ -113,7 +113,8 @@ type CreateCallRequest struct {
 	CallFromQueueID string            `json:"callFromQueueId,omitempty"`
 	CallerID        string            `json:"callerId,omitempty"`
 	CallerIDName    string            `json:"callerIdName,omitempty"`
-	Priority        int               `json:"priority,omitempty"`
+	Priority        int               `json:"priority,omitempty" minimum:"0" maximum:"1000000" doc:"With callQueueId: the routing priority in the queue (higher is offered first)."`
+	RoutingSkillIDs []string          `json:"routingSkillsIds,omitempty" maxItems:"20" doc:"With callQueueId: skills the agent must have, on top of those the queue requires (skill ids)."`
 	Attributes      map[string]string `json:"attributes,omitempty"`
 }
 
@@ -216,13 +217,14 @@ func (s *Server) registerConversations(api huma.API) {
 
 	place := op("postConversationsCalls", http.MethodPost, "/api/v2/conversations/calls", "Place a call", tag, auth.Agent)
 	place.Description = "Rings your own station (answered at once when the switch can) and then calls the destination: phoneNumber, callUserId or callQueueId. " +
-		"Needs a person's token and a station login."
+		"Needs a person's token and a station login. priority and routingSkillsIds apply to a call to a queue only (400 otherwise)."
 	huma.Register(api, place,
 		func(ctx context.Context, in *struct{ Body CreateCallRequest }) (*Body[CreateCallResponse], error) {
 			b := in.Body
 			id, err := s.Conversations.PlaceCall(ctx, actor(ctx), conversation.CallRequest{
 				Target:      conversation.Target{Address: b.PhoneNumber, UserID: b.CallUserID, QueueID: b.CallQueueID},
-				FromQueueID: b.CallFromQueueID, CallerID: b.CallerID, Attributes: b.Attributes})
+				FromQueueID: b.CallFromQueueID, CallerID: b.CallerID, Attributes: b.Attributes,
+				Routing: conversation.Routing{Priority: b.Priority, Skills: b.RoutingSkillIDs}})
 			if err != nil {
 				return nil, err
 			}

@@ -34,28 +34,50 @@ type ACWSettings struct {
 	TimeoutMs    int    `json:"timeoutMs,omitempty"`
 }
 
-// Queue is the platform's queue object plus routingStrategy.
+// QueueOverflow moves calls still waiting after a while to another queue
+// (Centralita extension).
+type QueueOverflow struct {
+	AfterSeconds int    `json:"afterSeconds" minimum:"1" maximum:"86400" doc:"A call still waiting this long in the queue (and not ringing an agent) moves to queueId, keeping its place by arrival time and its priority and skills."`
+	QueueID      string `json:"queueId" doc:"Another existing queue."`
+}
+
+// QueueBullseyeRing is one ring of the bullseye strategy.
+type QueueBullseyeRing struct {
+	AfterSeconds   int     `json:"afterSeconds" minimum:"0" maximum:"86400" doc:"When the ring opens, in seconds of waiting in the queue: 0 for the first ring, then strictly increasing."`
+	MinProficiency float64 `json:"minProficiency" minimum:"0" maximum:"5" doc:"Agents whose proficiency in every required skill is at least this may take the call; not above the previous ring's (rings only widen)."`
+}
+
+// QueueBullseye are the bullseye strategy's rings (Centralita extension).
+type QueueBullseye struct {
+	Rings []QueueBullseyeRing `json:"rings" maxItems:"6" doc:"Up to 6 rings sorted by afterSeconds. No rings (or no required skill): every member at once. Give the last ring minProficiency 0 to let every member in eventually."`
+}
+
+// Queue is the platform's queue object plus routingStrategy and the ACD extensions.
 type Queue struct {
-	ID                    string        `json:"id"`
-	Name                  string        `json:"name"`
-	Division              *Ref          `json:"division"`
-	Description           string        `json:"description,omitempty"`
-	DateCreated           Time          `json:"dateCreated"`
-	DateModified          Time          `json:"dateModified"`
-	MemberCount           int           `json:"memberCount"`
-	UserMemberCount       int           `json:"userMemberCount"`
-	JoinedMemberCount     int           `json:"joinedMemberCount"`
-	MediaSettings         MediaSettings `json:"mediaSettings"`
-	ACWSettings           ACWSettings   `json:"acwSettings"`
-	SkillEvaluationMethod string        `json:"skillEvaluationMethod"`
-	RoutingStrategy       string        `json:"routingStrategy" doc:"Centralita extension: longest_idle, least_occupied, round_robin, skills_best_match, preferred_agent or bullseye."`
-	CallingPartyName      string        `json:"callingPartyName,omitempty"`
-	CallingPartyNumber    string        `json:"callingPartyNumber,omitempty"`
-	SelfURI               string        `json:"selfUri"`
+	ID                    string         `json:"id"`
+	Name                  string         `json:"name"`
+	Division              *Ref           `json:"division"`
+	Description           string         `json:"description,omitempty"`
+	DateCreated           Time           `json:"dateCreated"`
+	DateModified          Time           `json:"dateModified"`
+	MemberCount           int            `json:"memberCount"`
+	UserMemberCount       int            `json:"userMemberCount"`
+	JoinedMemberCount     int            `json:"joinedMemberCount"`
+	MediaSettings         MediaSettings  `json:"mediaSettings"`
+	ACWSettings           ACWSettings    `json:"acwSettings"`
+	SkillEvaluationMethod string         `json:"skillEvaluationMethod"`
+	RoutingStrategy       string         `json:"routingStrategy" doc:"Centralita extension: longest_idle, least_occupied, round_robin, skills_best_match, preferred_agent or bullseye."`
+	Overflow              *QueueOverflow `json:"overflow,omitempty" doc:"Centralita extension: where calls waiting too long go; absent when they stay."`
+	Bullseye              QueueBullseye  `json:"bullseye" doc:"Centralita extension: the rings of the bullseye strategy (kept, unused, under other strategies)."`
+	PreferredAgentWait    int            `json:"preferredAgentWaitSeconds" doc:"Centralita extension: under preferred_agent, how long a call waits for its preferred agents before any member may take it (0: at once)."`
+	SkillIDs              []string       `json:"skillIds" doc:"Centralita extension: skills every call entering the queue requires, in addition to those the call asks for."`
+	CallingPartyName      string         `json:"callingPartyName,omitempty"`
+	CallingPartyNumber    string         `json:"callingPartyNumber,omitempty"`
+	SelfURI               string         `json:"selfUri"`
 }
 
 func queueOut(q directory.Queue) Queue {
-	return Queue{ID: q.ID, Name: q.Name, Division: homeDivision, Description: q.Description,
+	out := Queue{ID: q.ID, Name: q.Name, Division: homeDivision, Description: q.Description,
 		DateCreated: Time(q.Created), DateModified: Time(q.Modified),
 		MemberCount: q.MemberCount, UserMemberCount: q.MemberCount, JoinedMemberCount: q.JoinedMemberCount,
 		MediaSettings: MediaSettings{Call: MediaSetting{AlertingTimeoutSeconds: q.AlertingTimeoutSeconds,
@@ -63,7 +85,19 @@ func queueOut(q directory.Queue) Queue {
 		ACWSettings:           ACWSettings{WrapupPrompt: q.ACWPrompt, TimeoutMs: q.ACWTimeoutMs},
 		SkillEvaluationMethod: q.SkillEvaluation, RoutingStrategy: q.RoutingStrategy,
 		CallingPartyName: q.CallingPartyName, CallingPartyNumber: q.CallingPartyNumber,
-		SelfURI: "/api/v2/routing/queues/" + q.ID}
+		Overflow: overflowOut(q), Bullseye: QueueBullseye{Rings: []QueueBullseyeRing{}}, PreferredAgentWait: q.PreferredAgentWaitMs / 1000,
+		SkillIDs: append([]string{}, q.SkillIDs...), SelfURI: "/api/v2/routing/queues/" + q.ID}
+	for _, r := range q.Bullseye {
+		out.Bullseye.Rings = append(out.Bullseye.Rings, QueueBullseyeRing{AfterSeconds: r.AfterMs / 1000, MinProficiency: r.MinProficiency})
+	}
+	return out
+}
+
+func overflowOut(q directory.Queue) *QueueOverflow {
+	if q.OverflowQueueID == "" {
+		return nil
+	}
+	return &QueueOverflow{AfterSeconds: q.OverflowAfterMs / 1000, QueueID: q.OverflowQueueID}
 }
 
 // QueueInput is the body of POST and PUT on queues; omitted settings take
@@ -80,6 +114,11 @@ type QueueInput struct {
 	RoutingStrategy       string         `json:"routingStrategy,omitempty"`
 	CallingPartyName      string         `json:"callingPartyName,omitempty"`
 	CallingPartyNumber    string         `json:"callingPartyNumber,omitempty"`
+	// Centralita extensions (see Queue); omitted: none.
+	Overflow           *QueueOverflow `json:"overflow,omitempty" doc:"Centralita extension: move calls still waiting after afterSeconds to queueId. Omitted or null: no overflow."`
+	Bullseye           *QueueBullseye `json:"bullseye,omitempty" doc:"Centralita extension: the bullseye strategy's rings."`
+	PreferredAgentWait int            `json:"preferredAgentWaitSeconds,omitempty" minimum:"0" maximum:"86400" doc:"Centralita extension: under preferred_agent, seconds a call waits for its preferred agents (0: none)."`
+	SkillIDs           []string       `json:"skillIds,omitempty" maxItems:"20" doc:"Centralita extension: skill ids every call entering the queue requires (repeats count once)."`
 }
 
 func (in QueueInput) queue() directory.Queue {
@@ -107,6 +146,16 @@ func (in QueueInput) queue() directory.Queue {
 		q.RoutingStrategy = in.RoutingStrategy
 	}
 	q.CallingPartyName, q.CallingPartyNumber = in.CallingPartyName, in.CallingPartyNumber
+	if o := in.Overflow; o != nil {
+		q.OverflowAfterMs, q.OverflowQueueID = o.AfterSeconds*1000, o.QueueID
+	}
+	if b := in.Bullseye; b != nil {
+		for _, r := range b.Rings {
+			q.Bullseye = append(q.Bullseye, directory.BullseyeRing{AfterMs: r.AfterSeconds * 1000, MinProficiency: r.MinProficiency})
+		}
+	}
+	q.PreferredAgentWaitMs = in.PreferredAgentWait * 1000
+	q.SkillIDs = append([]string(nil), in.SkillIDs...)
 	return q
 }
 

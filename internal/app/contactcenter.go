@@ -132,12 +132,18 @@ func (a *App) startDemoAgents(ctx context.Context, n int) error {
 
 // SimulateCall injects a simulated customer call (demo and tests): to is a
 // queue name (or id) or a station with an agent; from may be empty (hidden
-// number). It returns the conversation id.
-func (a *App) SimulateCall(ctx context.Context, to, from string, talkTime, patience time.Duration) (string, error) {
+// number). A call to a queue asks r of the ACD (priority, skills on top of
+// the queue's, preferred agents); r is checked first. It returns the
+// conversation id.
+func (a *App) SimulateCall(ctx context.Context, to, from string, talkTime, patience time.Duration, r conversation.Routing) (string, error) {
 	if _, err := a.Conversations.Resolve(ctx, to); err != nil {
 		return "", err
 	}
-	return a.Conversations.Expect(func() string {
+	r, err := a.Conversations.CheckRouting(ctx, r, "priority", "skillIds", "preferredAgentIds")
+	if err != nil {
+		return "", err
+	}
+	return a.Conversations.ExpectRouted(r, func() string {
 		return a.cc.sw.InjectCall(from, to, sim.Caller{TalkTime: talkTime, Patience: patience})
 	})
 }
@@ -273,10 +279,19 @@ func (a *App) syncRouting(ctx context.Context) error {
 	return nil
 }
 
+// routingQueue is a directory queue as the engine sees it. The queue's
+// required skills are not part of it: conversations add them to each
+// interaction as it enters the queue.
 func routingQueue(q directory.Queue) routing.Queue {
-	return routing.Queue{ID: q.ID, Strategy: routing.Strategy(q.RoutingStrategy),
+	rq := routing.Queue{ID: q.ID, Strategy: routing.Strategy(q.RoutingStrategy),
 		AlertingTimeout: time.Duration(q.AlertingTimeoutSeconds) * time.Second, SkillEvaluation: q.SkillEvaluation,
-		ServiceLevel: q.ServiceLevelPercentage, ServiceLevelTarget: time.Duration(q.ServiceLevelDurationMs) * time.Millisecond}
+		ServiceLevel: q.ServiceLevelPercentage, ServiceLevelTarget: time.Duration(q.ServiceLevelDurationMs) * time.Millisecond,
+		OverflowAfter: time.Duration(q.OverflowAfterMs) * time.Millisecond, OverflowQueue: q.OverflowQueueID,
+		PreferredAgentWait: time.Duration(q.PreferredAgentWaitMs) * time.Millisecond}
+	for _, r := range q.Bullseye {
+		rq.Bullseye = append(rq.Bullseye, routing.Ring{After: time.Duration(r.AfterMs) * time.Millisecond, MinProficiency: r.MinProficiency})
+	}
+	return rq
 }
 
 func routingAgent(id string, queues []string, skills []directory.UserSkill) routing.Agent {
@@ -291,7 +306,8 @@ func routingAgent(id string, queues []string, skills []directory.UserSkill) rout
 type engineRouter struct{ e *routing.Engine }
 
 func (r engineRouter) Enqueue(ix conversation.Interaction) {
-	r.e.Enqueue(routing.Interaction{ID: ix.ID, QueueID: ix.QueueID, Priority: ix.Priority, Skills: ix.Skills, EnqueuedAt: ix.EnqueuedAt})
+	r.e.Enqueue(routing.Interaction{ID: ix.ID, QueueID: ix.QueueID, Priority: ix.Priority, Skills: ix.Skills,
+		PreferredAgents: ix.PreferredAgents, EnqueuedAt: ix.EnqueuedAt})
 }
 func (r engineRouter) Dequeue(id string)         { r.e.Dequeue(id) }
 func (r engineRouter) Accept(ix, agent string)   { r.e.Accept(ix, agent) }

@@ -720,6 +720,7 @@ func (s *Service) EstimatedWait(ctx context.Context, queueID, convID string) (Wa
 type resolved struct {
 	userID, station, userName string
 	queue                     *directory.Queue
+	routing                   *Routing // for a queue: what the call asks of the ACD (nil: keep the priority of the last queue)
 	address                   string
 }
 
@@ -798,11 +799,14 @@ func (s *Service) reach(c *Conversation, r resolved, purpose string, other *Part
 		return s.ringUser(c, r.userID, purpose, other)
 	case r.queue != nil:
 		s.names[r.queue.ID] = r.queue.Name
-		prio := 0
-		if last := lastQueue(c); last != nil {
-			prio = last.Priority
+		// A transfer keeps the call's priority; the skills are the new queue's.
+		var rt Routing
+		if r.routing != nil {
+			rt = *r.routing
+		} else if last := lastQueue(c); last != nil {
+			rt.Priority = last.Priority
 		}
-		return s.enqueue(c, r.queue, prio, nil, s.clock.Now()), nil
+		return s.enqueue(c, r.queue, rt, s.clock.Now()), nil
 	}
 	return s.dial(c, r.address, other)
 }
@@ -1279,6 +1283,9 @@ type CallRequest struct {
 	FromQueueID string // place it on behalf of a queue (agent purpose, the queue's caller id)
 	CallerID    string
 	Attributes  map[string]string
+	// Routing applies to a call to a queue (Target.QueueID); its priority
+	// and skills are checked here (preferred agents are not taken).
+	Routing Routing
 }
 
 // PlaceCall calls the actor's own phone (answered at once when the switch
@@ -1291,6 +1298,20 @@ func (s *Service) PlaceCall(ctx context.Context, a Actor, r CallRequest) (string
 	dest, err := s.resolveTarget(ctx, a, r.Target, "body")
 	if err != nil {
 		return "", err
+	}
+	if dest.queue == nil && (r.Routing.Priority != 0 || len(r.Routing.Skills) > 0) {
+		field := "priority"
+		if r.Routing.Priority == 0 {
+			field = "routingSkillsIds"
+		}
+		return "", problem.Invalidf(field, "applies only to a call to a queue (callQueueId)")
+	}
+	if dest.queue != nil {
+		rt, err := s.CheckRouting(ctx, Routing{Priority: r.Routing.Priority, Skills: r.Routing.Skills}, "priority", "routingSkillsIds", "")
+		if err != nil {
+			return "", err
+		}
+		dest.routing = &rt
 	}
 	var fromQueue *directory.Queue
 	if r.FromQueueID != "" {
@@ -1340,7 +1361,7 @@ func (s *Service) PlaceCall(ctx context.Context, a Actor, r CallRequest) (string
 	}
 	c.Dial = &Dial{Address: dest.address, UserID: dest.userID, Station: dest.station}
 	if dest.queue != nil {
-		c.Dial.QueueID = dest.queue.ID
+		c.Dial.QueueID, c.Dial.Routing = dest.queue.ID, dest.routing
 	}
 	leg, err := s.sw.Originate(ctx, telephony.OriginateRequest{To: telephony.StationPrefix + station, CallerName: "Llamando a " + c.Address,
 		Tags: map[string]string{"conversationId": c.ID, "participantId": me.ID}})
@@ -1372,7 +1393,7 @@ func (s *Service) dialPending(c *Conversation) {
 	if caller == nil {
 		return
 	}
-	r := resolved{address: d.Address, userID: d.UserID, station: d.Station}
+	r := resolved{address: d.Address, userID: d.UserID, station: d.Station, routing: d.Routing}
 	if d.QueueID != "" {
 		q, err := s.dir.GetQueue(s.ctx, d.QueueID)
 		if err != nil {

@@ -3,6 +3,7 @@ package conversation
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,10 +50,89 @@ func (s *Service) Resolve(ctx context.Context, to string) (Destination, error) {
 	return Destination{}, problem.Coded(problem.Invalid, "destination.unknown", "to", "%q is neither a queue nor a station with an agent logged in", to)
 }
 
+// Routing is what a call asks of the ACD beyond its queue: a priority
+// (higher first), skills the agent must have (on top of those the queue
+// requires), and agents it prefers (the preferred_agent strategy).
+type Routing struct {
+	Priority        int      `json:"priority,omitempty"`
+	Skills          []string `json:"skills,omitempty"`
+	PreferredAgents []string `json:"preferredAgents,omitempty"`
+}
+
+// Bounds of a call's Routing.
+const (
+	MaxPriority        = 1000000
+	MaxCallSkills      = 20
+	MaxPreferredAgents = 10
+)
+
+// CheckRouting validates what a call asks of the ACD: a priority within
+// 0..MaxPriority, known skills, active users. skillsField and agentsField
+// name the request's fields in problems; repeats are dropped.
+func (s *Service) CheckRouting(ctx context.Context, r Routing, priorityField, skillsField, agentsField string) (Routing, error) {
+	var c problem.Collector
+	if r.Priority < 0 || r.Priority > MaxPriority {
+		c.Add(priorityField, "must be between 0 and %d, got %d", MaxPriority, r.Priority)
+	}
+	r.Skills, r.PreferredAgents = unique(r.Skills), unique(r.PreferredAgents)
+	if len(r.Skills) > MaxCallSkills {
+		c.Add(skillsField, "at most %d skills, got %d", MaxCallSkills, len(r.Skills))
+	} else {
+		for i, id := range r.Skills {
+			if !directory.IsUUID(id) {
+				c.Add(skillsField+"["+itoa(i)+"]", "%q is not a skill id", id)
+			} else if _, err := s.dir.GetSkill(ctx, id); err != nil {
+				c.Add(skillsField+"["+itoa(i)+"]", "skill %s does not exist", id)
+			}
+		}
+	}
+	if agentsField != "" {
+		if len(r.PreferredAgents) > MaxPreferredAgents {
+			c.Add(agentsField, "at most %d preferred agents, got %d", MaxPreferredAgents, len(r.PreferredAgents))
+		} else {
+			for i, id := range r.PreferredAgents {
+				if !directory.IsUUID(id) {
+					c.Add(agentsField+"["+itoa(i)+"]", "%q is not a user id", id)
+				} else if u, err := s.dir.GetUser(ctx, id); err != nil || u.State != "active" {
+					c.Add(agentsField+"["+itoa(i)+"]", "there is no active user %s", id)
+				}
+			}
+		}
+	}
+	if err := c.Err(); err != nil {
+		return Routing{}, err
+	}
+	return r, nil
+}
+
+// unique drops repeats, keeping the first of each.
+func unique(xs []string) []string {
+	var out []string
+	for _, x := range xs {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// expectedCall is an inbound call placed through Expect, before its
+// Incoming event.
+type expectedCall struct {
+	id      string
+	routing Routing
+}
+
 // Expect reserves the conversation id of an inbound call about to be
 // placed: inject places it and returns its leg; the Incoming event that
 // follows creates the conversation under the returned id.
 func (s *Service) Expect(inject func() string) (string, error) {
+	return s.ExpectRouted(Routing{}, inject)
+}
+
+// ExpectRouted is Expect for a call that, if it reaches a queue, asks r of
+// the ACD (check r with CheckRouting first).
+func (s *Service) ExpectRouted(r Routing, inject func() string) (string, error) {
 	id := uuid.NewString()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -60,7 +140,7 @@ func (s *Service) Expect(inject func() string) (string, error) {
 	if leg == "" {
 		return "", errors.New("the switch is closed")
 	}
-	s.expected[leg] = id
+	s.expected[leg] = expectedCall{id: id, routing: r}
 	return id, nil
 }
 
@@ -86,8 +166,9 @@ func (s *Service) onEvent(ev telephony.Event) {
 
 func (s *Service) onIncoming(ev telephony.Event) {
 	ctx := s.ctx
-	id, ok := s.expected[ev.Leg]
+	exp, ok := s.expected[ev.Leg]
 	delete(s.expected, ev.Leg)
+	id := exp.id
 	if !ok {
 		id = uuid.NewString()
 	}
@@ -116,7 +197,7 @@ func (s *Service) onIncoming(ev telephony.Event) {
 	cust.segment(now, SegmentInteract, "")
 	if dest.Queue != nil {
 		s.names[dest.Queue.ID] = dest.Queue.Name
-		s.enqueue(c, dest.Queue, 0, nil, now)
+		s.enqueue(c, dest.Queue, exp.routing, now)
 	} else {
 		s.ringUser(c, dest.UserID, PurposeUser, cust)
 	}
@@ -124,14 +205,16 @@ func (s *Service) onIncoming(ev telephony.Event) {
 }
 
 // enqueue puts the conversation in a queue: an acd participant and an
-// interaction for the engine.
-func (s *Service) enqueue(c *Conversation, q *directory.Queue, priority int, skills []string, since time.Time) *Participant {
+// interaction for the engine. The interaction requires the queue's skills
+// and those the call asks for.
+func (s *Service) enqueue(c *Conversation, q *directory.Queue, r Routing, since time.Time) *Participant {
 	now := s.clock.Now()
+	skills := unique(append(slices.Clone(q.SkillIDs), r.Skills...))
 	a := s.newParticipant(c, PurposeACD, StateConnected, "inbound")
 	a.Name, a.Address, a.QueueID, a.ConnectedTime = q.Name, q.Name, q.ID, now
-	a.Priority, a.Skills, a.Enqueued, a.Routed = priority, skills, since, true
+	a.Priority, a.Skills, a.Preferred, a.Enqueued, a.Routed = r.Priority, skills, unique(r.PreferredAgents), since, true
 	a.segment(now, SegmentInteract, q.ID)
-	s.router.Enqueue(Interaction{ID: c.ID, QueueID: q.ID, Priority: priority, Skills: skills, EnqueuedAt: since})
+	s.router.Enqueue(Interaction{ID: c.ID, QueueID: q.ID, Priority: a.Priority, Skills: a.Skills, PreferredAgents: a.Preferred, EnqueuedAt: since})
 	return a
 }
 
@@ -310,7 +393,7 @@ func (s *Service) onOverflow(interactionID, from, to string) {
 	n := s.newParticipant(c, PurposeACD, StateConnected, "inbound")
 	now := s.clock.Now()
 	n.Name, n.Address, n.QueueID, n.ConnectedTime = q.Name, q.Name, q.ID, now
-	n.Priority, n.Skills, n.Enqueued, n.Routed = a.Priority, a.Skills, a.Enqueued, true
+	n.Priority, n.Skills, n.Preferred, n.Enqueued, n.Routed = a.Priority, a.Skills, a.Preferred, a.Enqueued, true
 	n.segment(now, SegmentInteract, q.ID)
 	s.commit(c)
 }
@@ -493,7 +576,7 @@ func (s *Service) afterLeave(c *Conversation, gone *Participant, wasConnected bo
 		if w := c.participant(gone.TransferOf); w != nil && w.State == StateConnected {
 			if last := lastQueue(c); last != nil && c.waitingACD() == nil {
 				if q, err := s.dir.GetQueue(s.ctx, last.QueueID); err == nil {
-					s.enqueue(c, &q, last.Priority, last.Skills, last.Enqueued)
+					s.enqueue(c, &q, Routing{Priority: last.Priority, Skills: last.Skills, PreferredAgents: last.Preferred}, last.Enqueued)
 					return
 				}
 			}
@@ -566,7 +649,7 @@ func (s *Service) Restore(ctx context.Context) error {
 			case p.Purpose == PurposeACD && p.Live():
 				if cust := firstLive(c, PurposeCustomer); cust != nil && cust.Leg != "" {
 					p.Routed = true
-					s.router.Enqueue(Interaction{ID: c.ID, QueueID: p.QueueID, Priority: p.Priority, Skills: p.Skills, EnqueuedAt: p.Enqueued})
+					s.router.Enqueue(Interaction{ID: c.ID, QueueID: p.QueueID, Priority: p.Priority, Skills: p.Skills, PreferredAgents: p.Preferred, EnqueuedAt: p.Enqueued})
 				} else {
 					p.Routed = false
 					s.disconnect(c, p, DisconnectSystem)

@@ -130,7 +130,8 @@ type Participant struct {
 	Routed     bool      `json:"routed,omitempty"`     // for acd: the interaction is in the engine
 	Priority   int       `json:"priority,omitempty"`   // for acd: routing priority
 	Enqueued   time.Time `json:"enqueued,omitzero"`    // for acd: when it entered the queue
-	Skills     []string  `json:"skills,omitempty"`     // for acd: required skills
+	Skills     []string  `json:"skills,omitempty"`     // for acd: required skills (the queue's and the call's)
+	Preferred  []string  `json:"preferred,omitempty"`  // for acd: preferred agents
 	AutoReply  bool      `json:"autoReply,omitempty"`  // the leg is the user's own phone for a call they placed
 	HeldLeg    string    `json:"heldLeg,omitempty"`    // the leg a hold asked by this participant put on hold
 	TransferOf string    `json:"transferOf,omitempty"` // a blind transfer's target: the participant waiting for it
@@ -175,10 +176,11 @@ type Conversation struct {
 
 // Dial is the destination of a call being placed.
 type Dial struct {
-	Address string `json:"address,omitempty"`
-	UserID  string `json:"userId,omitempty"`
-	Station string `json:"station,omitempty"`
-	QueueID string `json:"queueId,omitempty"`
+	Address string   `json:"address,omitempty"`
+	UserID  string   `json:"userId,omitempty"`
+	Station string   `json:"station,omitempty"`
+	QueueID string   `json:"queueId,omitempty"`
+	Routing *Routing `json:"routing,omitempty"` // for a queue: what the call asks of the ACD
 }
 
 // Consult is an attended transfer in progress: Consulter (the agent) talks

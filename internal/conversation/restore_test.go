@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -81,12 +82,25 @@ func (w *world) service(sw conversation.Options) *conversation.Service {
 
 // A conversation waiting in a queue whose call survived the restart (the
 // switch says its leg is still there) is queued again with its original
-// arrival time; one whose leg is gone ends.
+// arrival time, priority, skills and preferred agents; one whose leg is
+// gone ends.
 func TestRestoreRequeuesSurvivingWaitingCalls(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t)
+	qskill, err := w.dir.CreateSkill(ctx, "Ventas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cskill, err := w.dir.CreateSkill(ctx, "Inglés")
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent, err := w.dir.CreateUser(ctx, directory.UserInput{Username: "agent1", Name: "Lucía"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	q := directory.QueueDefaults()
-	q.Name = "Ventas"
+	q.Name, q.SkillIDs = "Ventas", []string{qskill.ID}
 	queue, err := w.dir.CreateQueue(ctx, q)
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +113,13 @@ func TestRestoreRequeuesSurvivingWaitingCalls(t *testing.T) {
 	done := make(chan struct{})
 	go func() { s1.Run(run1); close(done) }()
 
-	kept, err := s1.Expect(func() string { return sw.InjectCall("+34600000001", "Ventas", sim.Caller{}) })
+	// The kept call asks for a priority, a skill and an agent.
+	asked, err := s1.CheckRouting(ctx, conversation.Routing{Priority: 7, Skills: []string{cskill.ID, qskill.ID}, PreferredAgents: []string{agent.ID, agent.ID}},
+		"priority", "skillIds", "preferredAgentIds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := s1.ExpectRouted(asked, func() string { return sw.InjectCall("+34600000001", "Ventas", sim.Caller{}) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +135,14 @@ func TestRestoreRequeuesSurvivingWaitingCalls(t *testing.T) {
 		t.Fatalf("%d interactions queued, want 2", n)
 	}
 	enqueuedAt := r1.all()[0].EnqueuedAt
+	// The queue's skill, then the call's; repeats once.
+	wantSkills, wantPreferred := []string{qskill.ID, cskill.ID}, []string{agent.ID}
+	if ix := r1.all()[0]; ix.Priority != 7 || !slices.Equal(ix.Skills, wantSkills) || !slices.Equal(ix.PreferredAgents, wantPreferred) {
+		t.Fatalf("enqueued %+v, want priority 7, skills %v, preferred %v", ix, wantSkills, wantPreferred)
+	}
+	if ix := r1.all()[1]; ix.Priority != 0 || !slices.Equal(ix.Skills, []string{qskill.ID}) || len(ix.PreferredAgents) != 0 {
+		t.Fatalf("enqueued %+v, want the queue's skill only", ix)
+	}
 	stop1()
 	<-done
 	// The second caller's leg does not survive.
@@ -133,8 +161,9 @@ func TestRestoreRequeuesSurvivingWaitingCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := r2.all()
-	if len(got) != 1 || got[0].ID != kept || got[0].QueueID != queue.ID || !got[0].EnqueuedAt.Equal(enqueuedAt) {
-		t.Fatalf("requeued %+v, want %s in %s since %s", got, kept, queue.ID, enqueuedAt)
+	if len(got) != 1 || got[0].ID != kept || got[0].QueueID != queue.ID || !got[0].EnqueuedAt.Equal(enqueuedAt) ||
+		got[0].Priority != 7 || !slices.Equal(got[0].Skills, wantSkills) || !slices.Equal(got[0].PreferredAgents, wantPreferred) {
+		t.Fatalf("requeued %+v, want %s in %s since %s, priority 7, skills %v, preferred %v", got, kept, queue.ID, enqueuedAt, wantSkills, wantPreferred)
 	}
 	admin := conversation.Actor{Supervisor: true}
 	v, err := s2.Get(ctx, admin, kept)

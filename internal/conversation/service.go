@@ -36,10 +36,11 @@ import (
 
 // Interaction is a conversation waiting for an agent in a queue.
 type Interaction struct {
-	ID, QueueID string
-	Priority    int
-	Skills      []string
-	EnqueuedAt  time.Time
+	ID, QueueID     string
+	Priority        int
+	Skills          []string
+	PreferredAgents []string
+	EnqueuedAt      time.Time
 }
 
 // Offer is the engine's decision: alert this agent for this interaction.
@@ -79,6 +80,7 @@ type Agents interface {
 type Directory interface {
 	GetUser(ctx context.Context, id string) (directory.User, error)
 	GetQueue(ctx context.Context, id string) (directory.Queue, error)
+	GetSkill(ctx context.Context, id string) (directory.Skill, error)
 	ListQueues(ctx context.Context, f directory.QueueFilter, p directory.Page) ([]directory.Queue, int, error)
 	GetWrapupCode(ctx context.Context, id string) (directory.WrapupCode, error)
 	ListWrapupCodes(ctx context.Context, f directory.WrapupFilter, p directory.Page) ([]directory.WrapupCode, int, error)
@@ -132,7 +134,7 @@ type Service struct {
 	mu       sync.Mutex
 	convs    map[string]*Conversation // live (not ended)
 	legs     map[string]legRef
-	expected map[string]string // leg → conversation id chosen before its Incoming event
+	expected map[string]expectedCall // leg → conversation id chosen before its Incoming event
 	timers   map[string]clock.Timer
 	names    map[string]string // queue id → name
 	auto     map[string]AutoAnswer
@@ -151,7 +153,7 @@ func New(o Options) *Service {
 		o.Log = slog.Default()
 	}
 	return &Service{db: o.DB, events: o.Events, sw: o.Switch, router: o.Router, agents: o.Agents, dir: o.Directory,
-		clock: o.Clock, log: o.Log, convs: map[string]*Conversation{}, legs: map[string]legRef{}, expected: map[string]string{},
+		clock: o.Clock, log: o.Log, convs: map[string]*Conversation{}, legs: map[string]legRef{}, expected: map[string]expectedCall{},
 		timers: map[string]clock.Timer{}, names: map[string]string{}, auto: map[string]AutoAnswer{},
 		wake: make(chan struct{}, 1), ctx: context.Background()}
 }

@@ -7,8 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -659,7 +661,7 @@ func TestQueues(t *testing.T) {
 			}
 			raw := must[directory.Queue](t)(f.dir.GetQueue(ctx, "raw"))
 			raw.ID, raw.Name, raw.Created, raw.Modified = "", "", time.Time{}, time.Time{}
-			if raw != d {
+			if !reflect.DeepEqual(raw, d) {
 				t.Fatalf("schema defaults %+v, QueueDefaults %+v", raw, d)
 			}
 			if err := f.dir.DeleteQueue(ctx, "raw"); err != nil {
@@ -723,7 +725,7 @@ func TestQueues(t *testing.T) {
 				got := must[directory.Queue](t)(f.dir.CreateQueue(ctx, in))
 				f.ev.expect(t, "v2.directory.queues."+got.ID, "created", "queue", got.ID)
 				got.ID, got.Created, got.Modified, in.ID = "", time.Time{}, time.Time{}, ""
-				if got != in {
+				if !reflect.DeepEqual(got, in) {
 					t.Fatalf("stored %+v, want %+v", got, in)
 				}
 			}
@@ -845,6 +847,180 @@ func TestQueues(t *testing.T) {
 			_, err := f.dir.GetQueue(ctx, q.ID)
 			wantProblem(t, err, problem.NotFound, "")
 			wantProblem(t, f.dir.DeleteQueue(ctx, q.ID), problem.NotFound, "")
+		})
+	})
+}
+
+// The ACD settings of a queue: overflow, bullseye rings, preferred-agent
+// wait and required skills; what they may refer to, their bounds, and what
+// deleting a referenced queue or skill does to them.
+func TestQueueRoutingSettings(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db)
+		spill := f.queue(t, "Desborde")
+		mkSkill := func(name string) directory.Skill {
+			t.Helper()
+			sk := must[directory.Skill](t)(f.dir.CreateSkill(ctx, name))
+			f.ev.fresh(t)
+			return sk
+		}
+		s1, s2 := mkSkill("Ventas"), mkSkill("Inglés")
+		in := directory.QueueDefaults()
+		in.Name, in.RoutingStrategy = "Ventas", "bullseye"
+		in.OverflowAfterMs, in.OverflowQueueID = 30000, spill.ID
+		in.Bullseye = []directory.BullseyeRing{{AfterMs: 0, MinProficiency: 4}, {AfterMs: 15000, MinProficiency: 2.5}, {AfterMs: 60000, MinProficiency: 0}}
+		in.PreferredAgentWaitMs = 20000
+		in.SkillIDs = []string{s1.ID, s2.ID, s1.ID} // a repeat counts once
+		q := must[directory.Queue](t)(f.dir.CreateQueue(ctx, in))
+		f.ev.expect(t, "v2.directory.queues."+q.ID, "created", "queue", q.ID)
+		want := in
+		want.SkillIDs = []string{s1.ID, s2.ID}
+		check := func(got directory.Queue) {
+			t.Helper()
+			got.ID, got.Created, got.Modified = "", time.Time{}, time.Time{}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("stored %+v, want %+v", got, want)
+			}
+		}
+		check(q)
+		check(must[directory.Queue](t)(f.dir.GetQueue(ctx, q.ID)))
+		qs, _, err := f.dir.ListQueues(ctx, directory.QueueFilter{Name: "Ventas"}, directory.Page{Limit: 1})
+		if err != nil || len(qs) != 1 {
+			t.Fatalf("ListQueues: %v %v", qs, err)
+		}
+		check(qs[0])
+
+		t.Run("validation", func(t *testing.T) {
+			unknown := uuid.NewString()
+			for _, c := range []struct {
+				name   string
+				change func(*directory.Queue)
+				fields []string
+			}{
+				{"overflow to an unknown queue", func(q *directory.Queue) { q.OverflowQueueID = unknown }, []string{"overflow.queueId"}},
+				{"overflow without a time", func(q *directory.Queue) { q.OverflowAfterMs = 0 }, []string{"overflow.afterSeconds"}},
+				{"overflow under a second", func(q *directory.Queue) { q.OverflowAfterMs = 999 }, []string{"overflow.afterSeconds"}},
+				{"overflow after a day", func(q *directory.Queue) { q.OverflowAfterMs = directory.MaxQueueWaitMs + 1 }, []string{"overflow.afterSeconds"}},
+				{"overflow time without a queue", func(q *directory.Queue) { q.OverflowQueueID = "" }, []string{"overflow.queueId"}},
+				{"first ring later", func(q *directory.Queue) { q.Bullseye = []directory.BullseyeRing{{AfterMs: 5000, MinProficiency: 3}} }, []string{"bullseye.rings[0].afterSeconds"}},
+				{"rings out of order", func(q *directory.Queue) {
+					q.Bullseye = []directory.BullseyeRing{{0, 4}, {30000, 3}, {30000, 2}}
+				}, []string{"bullseye.rings[2].afterSeconds"}},
+				{"ring after a day", func(q *directory.Queue) {
+					q.Bullseye = []directory.BullseyeRing{{0, 4}, {directory.MaxQueueWaitMs + 1, 3}}
+				}, []string{"bullseye.rings[1].afterSeconds"}},
+				{"ring narrows", func(q *directory.Queue) { q.Bullseye = []directory.BullseyeRing{{0, 2}, {10000, 3}} }, []string{"bullseye.rings[1].minProficiency"}},
+				{"ring threshold above 5", func(q *directory.Queue) { q.Bullseye = []directory.BullseyeRing{{0, 5.5}} }, []string{"bullseye.rings[0].minProficiency"}},
+				{"ring threshold negative", func(q *directory.Queue) { q.Bullseye = []directory.BullseyeRing{{0, 3}, {1000, -1}} }, []string{"bullseye.rings[1].minProficiency"}},
+				{"ring threshold NaN", func(q *directory.Queue) { q.Bullseye = []directory.BullseyeRing{{0, math.NaN()}} }, []string{"bullseye.rings[0].minProficiency"}},
+				{"too many rings", func(q *directory.Queue) {
+					q.Bullseye = nil
+					for i := range directory.MaxBullseyeRings + 1 {
+						q.Bullseye = append(q.Bullseye, directory.BullseyeRing{AfterMs: i * 1000})
+					}
+				}, []string{"bullseye.rings"}},
+				{"preferred wait negative", func(q *directory.Queue) { q.PreferredAgentWaitMs = -1000 }, []string{"preferredAgentWaitSeconds"}},
+				{"preferred wait over a day", func(q *directory.Queue) { q.PreferredAgentWaitMs = directory.MaxQueueWaitMs + 1 }, []string{"preferredAgentWaitSeconds"}},
+				{"unknown skill", func(q *directory.Queue) { q.SkillIDs = []string{s1.ID, unknown, "not-a-uuid"} }, []string{"skillIds[1]", "skillIds[2]"}},
+				{"too many skills", func(q *directory.Queue) {
+					q.SkillIDs = nil
+					for range directory.MaxQueueSkills + 1 {
+						q.SkillIDs = append(q.SkillIDs, uuid.NewString())
+					}
+				}, []string{"skillIds"}},
+				{"everything at once", func(q *directory.Queue) {
+					q.Name, q.OverflowQueueID, q.PreferredAgentWaitMs, q.SkillIDs = "", unknown, -1, []string{unknown}
+				}, []string{"name", "overflow.queueId", "preferredAgentWaitSeconds", "skillIds[0]"}},
+			} {
+				t.Run(c.name, func(t *testing.T) {
+					in := want
+					in.Name = "Nueva"
+					c.change(&in)
+					_, err := f.dir.CreateQueue(ctx, in)
+					wantProblem(t, err, problem.Invalid, c.fields...)
+					upd := q
+					c.change(&upd)
+					_, err = f.dir.UpdateQueue(ctx, q.ID, upd)
+					wantProblem(t, err, problem.Invalid, c.fields...)
+					f.ev.none(t)
+				})
+			}
+			// A queue cannot overflow into itself.
+			upd := q
+			upd.OverflowQueueID = q.ID
+			_, err := f.dir.UpdateQueue(ctx, q.ID, upd)
+			wantProblem(t, err, problem.Invalid, "overflow.queueId")
+			f.ev.none(t)
+			check(must[directory.Queue](t)(f.dir.GetQueue(ctx, q.ID)))
+			if n := f.count(t, `SELECT COUNT(*) FROM queues`); n != 2 {
+				t.Fatalf("%d queues after rejected creations", n)
+			}
+		})
+
+		t.Run("bounds", func(t *testing.T) {
+			upd := q
+			upd.OverflowAfterMs = directory.MaxQueueWaitMs
+			upd.PreferredAgentWaitMs = directory.MaxQueueWaitMs
+			upd.Bullseye = nil
+			for i := range directory.MaxBullseyeRings {
+				upd.Bullseye = append(upd.Bullseye, directory.BullseyeRing{AfterMs: i * directory.MaxQueueWaitMs / (directory.MaxBullseyeRings - 1), MinProficiency: 5 - float64(i)})
+			}
+			upd.SkillIDs = nil
+			for i := range directory.MaxQueueSkills {
+				upd.SkillIDs = append(upd.SkillIDs, mkSkill("s"+strconv.Itoa(i)).ID)
+			}
+			got := must[directory.Queue](t)(f.dir.UpdateQueue(ctx, q.ID, upd))
+			f.ev.expect(t, "v2.directory.queues."+q.ID, "updated", "queue", q.ID)
+			if len(got.Bullseye) != directory.MaxBullseyeRings || len(got.SkillIDs) != directory.MaxQueueSkills || got.Bullseye[5].AfterMs != directory.MaxQueueWaitMs ||
+				got.OverflowAfterMs != directory.MaxQueueWaitMs || got.PreferredAgentWaitMs != directory.MaxQueueWaitMs {
+				t.Fatalf("at the bounds: %+v", got)
+			}
+			// Clearing everything stores no settings.
+			upd.OverflowAfterMs, upd.OverflowQueueID, upd.Bullseye, upd.PreferredAgentWaitMs, upd.SkillIDs = 0, "", nil, 0, nil
+			got = must[directory.Queue](t)(f.dir.UpdateQueue(ctx, q.ID, upd))
+			f.ev.expect(t, "v2.directory.queues."+q.ID, "updated", "queue", q.ID)
+			if got.OverflowQueueID != "" || got.Bullseye != nil || got.SkillIDs != nil || got.PreferredAgentWaitMs != 0 {
+				t.Fatalf("cleared: %+v", got)
+			}
+			q = must[directory.Queue](t)(f.dir.UpdateQueue(ctx, q.ID, want))
+			f.ev.expect(t, "v2.directory.queues."+q.ID, "updated", "queue", q.ID)
+			check(q)
+		})
+
+		t.Run("deleting a required skill", func(t *testing.T) {
+			if err := f.dir.DeleteSkill(ctx, s1.ID); err != nil {
+				t.Fatal(err)
+			}
+			var topics []string
+			for _, ev := range f.ev.fresh(t) {
+				topics = append(topics, ev.topic)
+			}
+			if !slices.Equal(topics, []string{"v2.directory.skills." + s1.ID, "v2.directory.queues." + q.ID}) {
+				t.Fatalf("events %v", topics)
+			}
+			got := must[directory.Queue](t)(f.dir.GetQueue(ctx, q.ID))
+			if !slices.Equal(got.SkillIDs, []string{s2.ID}) {
+				t.Fatalf("skills after deleting %s: %v", s1.ID, got.SkillIDs)
+			}
+			want.SkillIDs = []string{s2.ID}
+			check(got)
+		})
+
+		t.Run("deleting the overflow queue", func(t *testing.T) {
+			if err := f.dir.DeleteQueue(ctx, spill.ID); err != nil {
+				t.Fatal(err)
+			}
+			var topics []string
+			for _, ev := range f.ev.fresh(t) {
+				topics = append(topics, ev.topic)
+			}
+			if !slices.Equal(topics, []string{"v2.directory.queues." + spill.ID, "v2.directory.queues." + q.ID}) {
+				t.Fatalf("events %v", topics)
+			}
+			got := must[directory.Queue](t)(f.dir.GetQueue(ctx, q.ID))
+			want.OverflowAfterMs, want.OverflowQueueID = 0, ""
+			check(got)
 		})
 	})
 }

@@ -3,8 +3,10 @@ package directory
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -74,7 +76,8 @@ func (s *Service) RenameSkill(ctx context.Context, id, name string) (Skill, erro
 	return s.GetSkill(ctx, id)
 }
 
-// DeleteSkill removes a skill and takes it away from every user.
+// DeleteSkill removes a skill, takes it away from every user and from the
+// skills queues require (each such queue gets its change event).
 func (s *Service) DeleteSkill(ctx context.Context, id string) error {
 	sk, err := s.GetSkill(ctx, id)
 	if err != nil {
@@ -87,8 +90,49 @@ func (s *Service) DeleteSkill(ctx context.Context, id string) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM skills WHERE id = $1`, id); err != nil {
 			return err
 		}
-		return s.change(ctx, tx, "v2.directory.skills."+id, Change{Action: "deleted", Entity: "skill", ID: id, Name: sk.Name})
+		if err := s.change(ctx, tx, "v2.directory.skills."+id, Change{Action: "deleted", Entity: "skill", ID: id, Name: sk.Name}); err != nil {
+			return err
+		}
+		return s.dropQueueSkill(ctx, tx, id)
 	})
+}
+
+// dropQueueSkill takes a deleted skill out of the skills queues require.
+func (s *Service) dropQueueSkill(ctx context.Context, tx *store.Tx, skillID string) error {
+	type ref struct{ id, name, skills string }
+	var refs []ref
+	// Skill ids are UUIDs: no LIKE wildcard can hide in one.
+	rows, err := tx.QueryContext(ctx, `SELECT id, name, skill_ids FROM queues WHERE skill_ids LIKE $1 ORDER BY name`, `%"`+skillID+`"%`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var r ref
+		if err := rows.Scan(&r.id, &r.name, &r.skills); err != nil {
+			rows.Close()
+			return err
+		}
+		refs = append(refs, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, r := range refs {
+		var ids []string
+		if err := json.Unmarshal([]byte(r.skills), &ids); err != nil {
+			return err
+		}
+		ids = slices.DeleteFunc(ids, func(x string) bool { return x == skillID })
+		b, _ := json.Marshal(append([]string{}, ids...))
+		if _, err := tx.ExecContext(ctx, `UPDATE queues SET skill_ids = $1, modified_at = $2 WHERE id = $3`, string(b), store.Millis(s.clock.Now()), r.id); err != nil {
+			return err
+		}
+		if err := s.change(ctx, tx, "v2.directory.queues."+r.id, Change{Action: "updated", Entity: "queue", ID: r.id, Name: r.name}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // GetSkill returns a skill by id.
