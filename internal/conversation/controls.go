@@ -103,6 +103,24 @@ func connectedMine(c *Conversation, a Actor) (*Participant, error) {
 	return m, nil
 }
 
+// connectedParty finds the live conversation and the participant a control
+// names (see part), which must be connected with a leg; otherwise the
+// refusal reads "participant is <state>: <need>". s.mu must be held.
+func (s *Service) connectedParty(ctx context.Context, a Actor, convID, partID, need string) (*Conversation, *Participant, error) {
+	c, err := s.live(ctx, convID)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := s.part(c, a, partID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.State != StateConnected || p.Leg == "" {
+		return nil, nil, conflict(CodeState, "participant is %s: %s", p.State, need)
+	}
+	return c, p, nil
+}
+
 // Answer picks up an alerting participant's phone (the actor's own).
 func (s *Service) Answer(ctx context.Context, a Actor, convID, partID string) error {
 	s.mu.Lock()
@@ -326,16 +344,9 @@ func (s *Service) holdOwn(p *Participant, on bool) {
 func (s *Service) SetMuted(ctx context.Context, a Actor, convID, partID string, muted bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.live(ctx, convID)
+	c, p, err := s.connectedParty(ctx, a, convID, partID, "only a connected party can be muted")
 	if err != nil {
 		return err
-	}
-	p, err := s.part(c, a, partID)
-	if err != nil {
-		return err
-	}
-	if p.State != StateConnected || p.Leg == "" {
-		return conflict(CodeState, "participant is %s: only a connected party can be muted", p.State)
 	}
 	if p.Muted == muted {
 		return nil
@@ -352,16 +363,9 @@ func (s *Service) SetMuted(ctx context.Context, a Actor, convID, partID string, 
 func (s *Service) SetRecording(ctx context.Context, a Actor, convID, partID string, on bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.live(ctx, convID)
+	c, p, err := s.connectedParty(ctx, a, convID, partID, "only a connected party can be recorded")
 	if err != nil {
 		return err
-	}
-	p, err := s.part(c, a, partID)
-	if err != nil {
-		return err
-	}
-	if p.State != StateConnected || p.Leg == "" {
-		return conflict(CodeState, "participant is %s: only a connected party can be recorded", p.State)
 	}
 	if p.Recording == on {
 		return nil
@@ -389,16 +393,9 @@ func (s *Service) SendDigits(ctx context.Context, a Actor, convID, partID, digit
 	digits = strings.ToUpper(digits)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.live(ctx, convID)
+	c, p, err := s.connectedParty(ctx, a, convID, partID, "digits need a connected call")
 	if err != nil {
 		return err
-	}
-	p, err := s.part(c, a, partID)
-	if err != nil {
-		return err
-	}
-	if p.State != StateConnected || p.Leg == "" {
-		return conflict(CodeState, "participant is %s: digits need a connected call", p.State)
 	}
 	targets := []*Participant{p}
 	if p.UserID == a.UserID && a.UserID != "" {

@@ -32,62 +32,8 @@ func entryBefore(a, b *agentEntry) bool {
 	return a.seq < b.seq
 }
 
-type agentHeap []*agentEntry
-
-func (h *agentHeap) push(e *agentEntry) {
-	e.idx = len(*h)
-	*h = append(*h, e)
-	h.up(e.idx)
-}
-
-func (h *agentHeap) remove(i int) {
-	s := *h
-	n := len(s) - 1
-	if i != n {
-		s[i] = s[n]
-		s[i].idx = i
-	}
-	s[n] = nil
-	*h = s[:n]
-	if i != n {
-		if !h.down(i) {
-			h.up(i)
-		}
-	}
-}
-
-func (h agentHeap) up(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !entryBefore(h[i], h[p]) {
-			break
-		}
-		h[i], h[p] = h[p], h[i]
-		h[i].idx, h[p].idx = i, p
-		i = p
-	}
-}
-
-func (h agentHeap) down(i0 int) bool {
-	i, n := i0, len(h)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		j := l
-		if r := l + 1; r < n && entryBefore(h[r], h[l]) {
-			j = r
-		}
-		if !entryBefore(h[j], h[i]) {
-			break
-		}
-		h[i], h[j] = h[j], h[i]
-		h[i].idx, h[j].idx = i, j
-		i = j
-	}
-	return i > i0
-}
+func (e *agentEntry) before(o *agentEntry) bool { return entryBefore(e, o) }
+func (e *agentEntry) setHeapIdx(i int)          { e.idx = i }
 
 // ixBefore is the queue order: higher priority, then earlier EnqueuedAt,
 // then earlier arrival in the engine.
@@ -101,22 +47,36 @@ func ixBefore(a, b *ixState) bool {
 	return a.seq < b.seq
 }
 
-type ixHeap []*ixState
+func (x *ixState) before(o *ixState) bool { return ixBefore(x, o) }
+func (x *ixState) setHeapIdx(i int)       { x.hidx = i }
 
-func (h *ixHeap) push(x *ixState) {
-	x.hidx = len(*h)
-	*h = append(*h, x)
-	h.up(x.hidx)
+// heapItem is an element of an indexedHeap: it orders itself against
+// another element and records its position in the heap.
+type heapItem[T any] interface {
+	before(T) bool
+	setHeapIdx(int)
 }
 
-func (h *ixHeap) remove(i int) {
+// indexedHeap is a binary min-heap (by before) whose elements track their
+// own index, so any of them can be removed in O(log n).
+type indexedHeap[T heapItem[T]] []T
+
+func (h *indexedHeap[T]) push(x T) {
+	i := len(*h)
+	x.setHeapIdx(i)
+	*h = append(*h, x)
+	h.up(i)
+}
+
+func (h *indexedHeap[T]) remove(i int) {
 	s := *h
 	n := len(s) - 1
 	if i != n {
 		s[i] = s[n]
-		s[i].hidx = i
+		s[i].setHeapIdx(i)
 	}
-	s[n] = nil
+	var zero T
+	s[n] = zero
 	*h = s[:n]
 	if i != n {
 		if !h.down(i) {
@@ -125,19 +85,20 @@ func (h *ixHeap) remove(i int) {
 	}
 }
 
-func (h ixHeap) up(i int) {
+func (h indexedHeap[T]) up(i int) {
 	for i > 0 {
 		p := (i - 1) / 2
-		if !ixBefore(h[i], h[p]) {
+		if !h[i].before(h[p]) {
 			break
 		}
 		h[i], h[p] = h[p], h[i]
-		h[i].hidx, h[p].hidx = i, p
+		h[i].setHeapIdx(i)
+		h[p].setHeapIdx(p)
 		i = p
 	}
 }
 
-func (h ixHeap) down(i0 int) bool {
+func (h indexedHeap[T]) down(i0 int) bool {
 	i, n := i0, len(h)
 	for {
 		l := 2*i + 1
@@ -145,14 +106,15 @@ func (h ixHeap) down(i0 int) bool {
 			break
 		}
 		j := l
-		if r := l + 1; r < n && ixBefore(h[r], h[l]) {
+		if r := l + 1; r < n && h[r].before(h[l]) {
 			j = r
 		}
-		if !ixBefore(h[j], h[i]) {
+		if !h[j].before(h[i]) {
 			break
 		}
 		h[i], h[j] = h[j], h[i]
-		h[i].hidx, h[j].hidx = i, j
+		h[i].setHeapIdx(i)
+		h[j].setHeapIdx(j)
 		i = j
 	}
 	return i > i0

@@ -178,9 +178,9 @@ type class struct {
 	needAll bool
 	scored  bool
 	thr     []float64
-	placed  int         // interactions placed with this class
-	waiting []ixHeap    // per bullseye level
-	idle    []agentHeap // per innermost eligible level
+	placed  int                        // interactions placed with this class
+	waiting []indexedHeap[*ixState]    // per bullseye level
+	idle    []indexedHeap[*agentEntry] // per innermost eligible level
 }
 
 // level is the innermost level at which a may take this class's
@@ -583,7 +583,7 @@ func (s *state) classFor(q *queueState, key string, skills []string) *class {
 	}
 	n := q.levels()
 	c := &class{q: q, key: key, needAll: q.needAll, scored: q.scored, thr: q.thr,
-		waiting: make([]ixHeap, n), idle: make([]agentHeap, n)}
+		waiting: make([]indexedHeap[*ixState], n), idle: make([]indexedHeap[*agentEntry], n)}
 	if key != "" {
 		c.skills = skills
 	}
