@@ -80,6 +80,7 @@ func TestPermissionsMatrix(t *testing.T) {
 		{method: "DELETE", template: "/api/v2/users/{userId}/station/associatedstation", path: "/api/v2/users/" + unknownID + "/station/associatedstation",
 			min: "agent", allowed: 404, override: ownOnly},
 		{method: "GET", template: "/api/v2/users/{userId}/presences/purecloud", path: "/api/v2/users/" + other + "/presences/purecloud", min: "agent", allowed: 200},
+		{method: "GET", template: "/api/v2/users/presences/purecloud/bulk", path: "/api/v2/users/presences/purecloud/bulk?id=" + other, min: "agent", allowed: 200},
 		{method: "PATCH", template: "/api/v2/users/{userId}/presences/purecloud", path: "/api/v2/users/" + unknownID + "/presences/purecloud",
 			body: map[string]any{"presenceDefinition": map[string]any{"id": "6a3af858-942f-489d-9700-5f9bcdcdae9b"}}, min: "agent", allowed: 404, override: ownOnly},
 		{method: "POST", template: "/api/v2/users/{userId}/presences/purecloud/break", path: "/api/v2/users/" + unknownID + "/presences/purecloud/break",

@@ -7,6 +7,8 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/centralita/centralita/internal/auth"
+	"github.com/centralita/centralita/internal/directory"
+	"github.com/centralita/centralita/internal/problem"
 	"github.com/centralita/centralita/internal/session"
 )
 
@@ -36,11 +38,25 @@ func userPresenceOut(v session.View) UserPresence {
 		SelfURI: "/api/v2/users/" + v.UserID + "/presences/purecloud"}
 }
 
+// BulkUserPresence is one entry of the bulk presence answer: the user's
+// presence, as GET .../presences/purecloud returns it, and whose it is.
+type BulkUserPresence struct {
+	UserID string `json:"userId"`
+	UserPresence
+}
+
+// MaxBulkPresenceIDs bounds the ids of one bulk presence request.
+const MaxBulkPresenceIDs = 100
+
 // RoutingStatus is a user's derived routing status.
 type RoutingStatus struct {
 	UserID    string `json:"userId"`
 	Status    string `json:"status" enum:"OFF_QUEUE,IDLE,INTERACTING,NOT_RESPONDING,COMMUNICATING"`
 	StartTime Time   `json:"startTime"`
+}
+
+func routingStatusOut(userID string, v session.View) RoutingStatus {
+	return RoutingStatus{UserID: userID, Status: string(v.Status), StartTime: Time(v.StatusStart)}
 }
 
 // UserStation is a station as seen from its user.
@@ -150,6 +166,46 @@ func (s *Server) registerUserPresence(api huma.API) {
 			}
 			return body(userPresenceOut(s.Sessions.Get(in.UserID))), nil
 		})
+	bulk := op("getUsersPresencesPurecloudBulk", http.MethodGet, "/api/v2/users/presences/purecloud/bulk", "Several users' presences", tag, auth.Agent)
+	bulk.Description = "The presences of up to 100 users, in the order asked (repeated ids once). Ids of users that do not exist are skipped. " +
+		"Requires the agent role or higher."
+	huma.Register(api, bulk,
+		func(ctx context.Context, in *struct {
+			ID []string `query:"id,explode" doc:"User ids, comma-separated or repeated (1 to 100)."`
+		}) (*Body[[]BulkUserPresence], error) {
+			var want []string
+			seen := map[string]bool{}
+			for _, id := range ids(in.ID) {
+				if !seen[id] {
+					seen[id] = true
+					want = append(want, id)
+				}
+			}
+			if len(want) == 0 {
+				return nil, problem.Invalidf("id", "give at least one user id")
+			}
+			if len(want) > MaxBulkPresenceIDs {
+				return nil, problem.Invalidf("id", "at most %d ids, got %d", MaxBulkPresenceIDs, len(want))
+			}
+			if err := needUUID("id", want...); err != nil {
+				return nil, err
+			}
+			us, _, err := s.Directory.ListUsers(ctx, directory.UserFilter{IDs: want, State: "any"}, directory.Page{Limit: len(want)})
+			if err != nil {
+				return nil, err
+			}
+			known := make(map[string]bool, len(us))
+			for _, u := range us {
+				known[u.ID] = true
+			}
+			out := []BulkUserPresence{}
+			for _, id := range want {
+				if known[id] {
+					out = append(out, BulkUserPresence{UserID: id, UserPresence: userPresenceOut(s.Sessions.Get(id))})
+				}
+			}
+			return body(out), nil
+		})
 	patch := op("patchUserPresencesPurecloud", http.MethodPatch, "/api/v2/users/{userId}/presences/purecloud", "Change a user's presence", tag, auth.Agent)
 	patch.Description = "Moves the user into a presence at once: a system presence by its well-known id (On Queue: e08eaf1b-ee47-4fa9-a231-1200e284798f, " +
 		"Available: 6a3af858-942f-489d-9700-5f9bcdcdae9b, Break: 227b37e2-f1d0-4dd0-8f50-badd7cf6d158, ...) or a custom break state by its id. " +
@@ -225,7 +281,6 @@ func (s *Server) registerUserPresence(api huma.API) {
 			if err := needUUID("userId", in.UserID); err != nil {
 				return nil, err
 			}
-			v := s.Sessions.Get(in.UserID)
-			return body(RoutingStatus{UserID: in.UserID, Status: string(v.Status), StartTime: Time(v.StatusStart)}), nil
+			return body(routingStatusOut(in.UserID, s.Sessions.Get(in.UserID))), nil
 		})
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -25,9 +26,13 @@ type User struct {
 	PrimaryContactInfo []ContactInfo `json:"primaryContactInfo,omitempty"`
 	Roles              []string      `json:"roles,omitempty"`
 	Version            int           `json:"version"`
-	DateCreated        Time          `json:"dateCreated"`
-	DateModified       Time          `json:"dateModified"`
-	SelfURI            string        `json:"selfUri"`
+	// Expand-only (expand=presence,routingStatus,station).
+	Presence      *UserPresence  `json:"presence,omitempty" doc:"With expand=presence: as GET /api/v2/users/{userId}/presences/purecloud."`
+	RoutingStatus *RoutingStatus `json:"routingStatus,omitempty" doc:"With expand=routingStatus: as GET /api/v2/users/{userId}/routingstatus."`
+	Station       *UserStations  `json:"station,omitempty" doc:"With expand=station (the user, supervisors and admins only): as GET /api/v2/users/{userId}/station."`
+	DateCreated   Time           `json:"dateCreated"`
+	DateModified  Time           `json:"dateModified"`
+	SelfURI       string         `json:"selfUri"`
 }
 
 // ContactInfo is one way to reach a user.
@@ -51,6 +56,49 @@ func userOut(u directory.User, private bool) User {
 		}
 	}
 	return out
+}
+
+// userExpand is what a users request asked to expand. Values Centralita
+// does not know are ignored: SDKs send many.
+type userExpand struct {
+	presence, routingStatus, station bool
+}
+
+func parseExpand(values []string) userExpand {
+	var x userExpand
+	for _, v := range ids(values) {
+		switch strings.ToLower(v) {
+		case "presence":
+			x.presence = true
+		case "routingstatus":
+			x.routingStatus = true
+		case "station":
+			x.station = true
+		}
+	}
+	return x
+}
+
+// expandUser adds the expanded fields to out. Presence and routing status
+// are public, as on the platform; the station follows the rule of
+// GET /api/v2/users/{userId}/station (the user, supervisors and admins).
+func (s *Server) expandUser(ctx context.Context, out *User, x userExpand, private bool) {
+	if !x.presence && !x.routingStatus && !x.station {
+		return
+	}
+	v := s.Sessions.Get(out.ID)
+	if x.presence {
+		p := userPresenceOut(v)
+		out.Presence = &p
+	}
+	if x.routingStatus {
+		rs := routingStatusOut(out.ID, v)
+		out.RoutingStatus = &rs
+	}
+	if x.station && private {
+		st := s.userStationsOut(ctx, v)
+		out.Station = &st
+	}
 }
 
 // canSeePrivate: a user sees their own private fields; supervisors and
@@ -100,6 +148,11 @@ type UserIDPath struct {
 	UserID string `path:"userId"`
 }
 
+// UserExpandQuery is the expand query parameter of the single-user reads.
+type UserExpandQuery struct {
+	Expand []string `query:"expand,explode" doc:"presence, routingStatus and/or station (comma-separated or repeated); other values are ignored."`
+}
+
 func (s *Server) registerUsers(api huma.API) {
 	huma.Register(api, op("getUsers", http.MethodGet, "/api/v2/users", "List users", "Users", auth.Agent),
 		func(ctx context.Context, in *struct {
@@ -107,7 +160,7 @@ func (s *Server) registerUsers(api huma.API) {
 			ID        []string `query:"id,explode" doc:"Only these ids (comma-separated or repeated)."`
 			SortOrder string   `query:"sortOrder" enum:"ascending,descending,asc,desc,"`
 			State     string   `query:"state" enum:"active,inactive,deleted,any," doc:"Default active."`
-			Expand    []string `query:"expand"`
+			Expand    []string `query:"expand,explode" doc:"presence, routingStatus and/or station (comma-separated or repeated); other values are ignored."`
 		}) (*Body[*Listing[User]], error) {
 			pg, size, num, err := in.page(500)
 			if err != nil {
@@ -123,15 +176,18 @@ func (s *Server) registerUsers(api huma.API) {
 				return nil, err
 			}
 			p := principal(ctx)
+			x := parseExpand(in.Expand)
 			out := make([]User, len(us))
 			for i, u := range us {
-				out[i] = userOut(u, canSeePrivate(p, u.ID))
+				private := canSeePrivate(p, u.ID)
+				out[i] = userOut(u, private)
+				s.expandUser(ctx, &out[i], x, private)
 			}
 			return body(listing(ctx, out, total, size, num)), nil
 		})
 
 	huma.Register(api, op("getUsersMe", http.MethodGet, "/api/v2/users/me", "The signed-in user", "Users", ""),
-		func(ctx context.Context, _ *struct{}) (*Body[User], error) {
+		func(ctx context.Context, in *UserExpandQuery) (*Body[User], error) {
 			p := principal(ctx)
 			if !p.IsUser() {
 				return nil, problem.Invalidf("", "/api/v2/users/me needs a person's token; a client-credentials token acts for an application")
@@ -140,11 +196,16 @@ func (s *Server) registerUsers(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return body(userOut(u, true)), nil
+			out := userOut(u, true)
+			s.expandUser(ctx, &out, parseExpand(in.Expand), true)
+			return body(out), nil
 		})
 
 	huma.Register(api, op("getUser", http.MethodGet, "/api/v2/users/{userId}", "Get a user", "Users", auth.Agent),
-		func(ctx context.Context, in *UserIDPath) (*Body[User], error) {
+		func(ctx context.Context, in *struct {
+			UserIDPath
+			UserExpandQuery
+		}) (*Body[User], error) {
 			if err := needUUID("userId", in.UserID); err != nil {
 				return nil, err
 			}
@@ -152,7 +213,10 @@ func (s *Server) registerUsers(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return body(userOut(u, canSeePrivate(principal(ctx), u.ID))), nil
+			private := canSeePrivate(principal(ctx), u.ID)
+			out := userOut(u, private)
+			s.expandUser(ctx, &out, parseExpand(in.Expand), private)
+			return body(out), nil
 		})
 
 	huma.Register(api, op("postUsers", http.MethodPost, "/api/v2/users", "Create a user", "Users", auth.Admin),

@@ -291,9 +291,17 @@ async function main() {
     await visible(ep.getByRole('button', { name: 'Cerrar sesión', exact: true }), 'button "Cerrar sesión"');
     check((await htmlLang(ep)) === 'es', `console lang is "${await htmlLang(ep)}", want "es"`);
   });
+  await step('agent lands on the Agent tab', async () => {
+    // An agent-only user starts in the Agent view, not in Users.
+    const tab = ep.getByRole('tab', { name: 'Agente', exact: true });
+    await visible(tab, 'tab "Agente"');
+    check((await tab.getAttribute('aria-selected')) === 'true', 'tab "Agente" is not the selected tab for agent1');
+    await visible(ep.getByRole('tabpanel').getByRole('heading', { name: 'Agente', exact: true }), 'heading "Agente"');
+  });
   await step('agent sees no create controls', async () => {
     const panel = ep.getByRole('tabpanel');
     await visible(ep.getByRole('tab', { name: 'Usuarios', exact: true }), 'tab "Usuarios"');
+    await ep.getByRole('tab', { name: 'Usuarios', exact: true }).click();
     await visible(panel.getByRole('heading', { name: 'Usuarios', exact: true }), 'heading "Usuarios"');
     // Wait for the list itself, so absence below is not just "not loaded yet".
     await visible(panel.getByRole('cell', { name: 'Ana Administradora', exact: true }), 'user "Ana Administradora" in the table');

@@ -385,7 +385,10 @@ function Members({ queue, isAdmin, onClose }) {
 // ---- shell ----------------------------------------------------------------
 
 const TABS = ['users', 'devices', 'skills', 'queues', 'wrapupcodes', 'presence', 'clients', 'agent'];
-const tabFromHash = () => (TABS.includes(location.hash.slice(1)) ? location.hash.slice(1) : TABS[0]);
+// The tab named by the hash, else the default: the Agent view for agent-only
+// users (their day is spent there), Users for everyone else.
+const defaultTab = (me) => (me?.roles?.length === 1 && me.roles[0] === 'agent' ? 'agent' : TABS[0]);
+const tabFromHash = (fallback = TABS[0]) => (TABS.includes(location.hash.slice(1)) ? location.hash.slice(1) : fallback);
 
 function Section({ tab, me, isAdmin }) {
   if (tab === 'agent') return html`<${AgentView} me=${me} />`;
@@ -439,15 +442,17 @@ function LangSelect({ onLang }) {
 function App() {
   const [session, setSession] = useState({ phase: 'loading' });
   const [, setLangState] = useState(getLang());
-  const [tab, setTab] = useState(tabFromHash);
+  const [tab, setTab] = useState(() => tabFromHash());
+  const fallback = useRef(TABS[0]); // the default tab, known once /users/me answers
 
   useEffect(() => {
-    const onHash = () => setTab(tabFromHash());
+    const onHash = () => setTab(tabFromHash(fallback.current));
     addEventListener('hashchange', onHash);
     (async () => {
       await initSession();
-      setTab(tabFromHash()); // initSession may have restored the hash
       const me = await api('/api/v2/users/me');
+      fallback.current = defaultTab(me);
+      setTab(tabFromHash(fallback.current)); // initSession may have restored the hash
       setSession({ phase: 'ready', me });
     })().catch((error) => setSession({ phase: 'error', error }));
     return () => removeEventListener('hashchange', onHash);
