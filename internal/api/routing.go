@@ -181,7 +181,7 @@ type Skill struct {
 }
 
 func skillOut(sk directory.Skill) Skill {
-	return Skill{ID: sk.ID, Name: sk.Name, DateModified: Time(sk.Modified), State: sk.State, Version: itoa(sk.Version),
+	return Skill{ID: sk.ID, Name: sk.Name, DateModified: Time(sk.Modified), State: sk.State, Version: strconv.Itoa(sk.Version),
 		SelfURI: "/api/v2/routing/skills/" + sk.ID}
 }
 
@@ -578,5 +578,3 @@ type SkillIDPath struct {
 type CodeIDPath struct {
 	CodeID string `path:"codeId"`
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -107,6 +108,19 @@ func connectedMine(c *Conversation, a Actor) (*Participant, error) {
 // names (see part), which must be connected with a leg; otherwise the
 // refusal reads "participant is <state>: <need>". s.mu must be held.
 func (s *Service) connectedParty(ctx context.Context, a Actor, convID, partID, need string) (*Conversation, *Participant, error) {
+	c, p, err := s.livePart(ctx, a, convID, partID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.State != StateConnected || p.Leg == "" {
+		return nil, nil, conflict(CodeState, "participant is %s: %s", p.State, need)
+	}
+	return c, p, nil
+}
+
+// livePart finds a live conversation and one of its participants the actor
+// may act on. s.mu must be held.
+func (s *Service) livePart(ctx context.Context, a Actor, convID, partID string) (*Conversation, *Participant, error) {
 	c, err := s.live(ctx, convID)
 	if err != nil {
 		return nil, nil, err
@@ -114,9 +128,6 @@ func (s *Service) connectedParty(ctx context.Context, a Actor, convID, partID, n
 	p, err := s.part(c, a, partID)
 	if err != nil {
 		return nil, nil, err
-	}
-	if p.State != StateConnected || p.Leg == "" {
-		return nil, nil, conflict(CodeState, "participant is %s: %s", p.State, need)
 	}
 	return c, p, nil
 }
@@ -165,11 +176,7 @@ func nameOr(n, def string) string {
 func (s *Service) Disconnect(ctx context.Context, a Actor, convID, partID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.live(ctx, convID)
-	if err != nil {
-		return err
-	}
-	p, err := s.part(c, a, partID)
+	c, p, err := s.livePart(ctx, a, convID, partID)
 	if err != nil {
 		return err
 	}
@@ -273,11 +280,7 @@ func counterparts(c *Conversation, p *Participant) []*Participant {
 func (s *Service) SetHeld(ctx context.Context, a Actor, convID, partID string, held bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.live(ctx, convID)
-	if err != nil {
-		return err
-	}
-	p, err := s.part(c, a, partID)
+	c, p, err := s.livePart(ctx, a, convID, partID)
 	if err != nil {
 		return err
 	}
@@ -847,11 +850,7 @@ func lastQueue(c *Conversation) *Participant {
 func (s *Service) Replace(ctx context.Context, a Actor, convID, partID string, t Target) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.live(ctx, convID)
-	if err != nil {
-		return err
-	}
-	p, err := s.part(c, a, partID)
+	c, p, err := s.livePart(ctx, a, convID, partID)
 	if err != nil {
 		return err
 	}
@@ -1118,12 +1117,12 @@ func (s *Service) Invite(ctx context.Context, a Actor, convID string, ts []Targe
 	}
 	rs := make([]resolved, len(ts))
 	for i, t := range ts {
-		r, err := s.resolveTarget(ctx, a, t, "participants["+itoa(i)+"]")
+		r, err := s.resolveTarget(ctx, a, t, "participants["+strconv.Itoa(i)+"]")
 		if err != nil {
 			return nil, err
 		}
 		if r.queue != nil {
-			return nil, problem.Invalidf("participants["+itoa(i)+"]", "invite a user or a number; queues are for transfers")
+			return nil, problem.Invalidf("participants["+strconv.Itoa(i)+"]", "invite a user or a number; queues are for transfers")
 		}
 		rs[i] = r
 	}
@@ -1403,11 +1402,4 @@ func (s *Service) dialPending(c *Conversation) {
 		s.log.Info("conversation: the destination of a placed call failed", "conversation", c.ID, "err", err)
 		s.afterLeave(c, caller, true)
 	}
-}
-
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
 }

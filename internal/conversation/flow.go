@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -80,9 +81,9 @@ func (s *Service) CheckRouting(ctx context.Context, r Routing, priorityField, sk
 	} else {
 		for i, id := range r.Skills {
 			if !directory.IsUUID(id) {
-				c.Add(skillsField+"["+itoa(i)+"]", "%q is not a skill id", id)
+				c.Add(skillsField+"["+strconv.Itoa(i)+"]", "%q is not a skill id", id)
 			} else if _, err := s.dir.GetSkill(ctx, id); err != nil {
-				c.Add(skillsField+"["+itoa(i)+"]", "skill %s does not exist", id)
+				c.Add(skillsField+"["+strconv.Itoa(i)+"]", "skill %s does not exist", id)
 			}
 		}
 	}
@@ -92,9 +93,9 @@ func (s *Service) CheckRouting(ctx context.Context, r Routing, priorityField, sk
 		} else {
 			for i, id := range r.PreferredAgents {
 				if !directory.IsUUID(id) {
-					c.Add(agentsField+"["+itoa(i)+"]", "%q is not a user id", id)
+					c.Add(agentsField+"["+strconv.Itoa(i)+"]", "%q is not a user id", id)
 				} else if u, err := s.dir.GetUser(ctx, id); err != nil || u.State != "active" {
-					c.Add(agentsField+"["+itoa(i)+"]", "there is no active user %s", id)
+					c.Add(agentsField+"["+strconv.Itoa(i)+"]", "there is no active user %s", id)
 				}
 			}
 		}

@@ -8,6 +8,7 @@ package directory
 import (
 	"context"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/centralita/centralita/internal/clock"
@@ -70,16 +71,7 @@ func placeholders(start, n int) string {
 			b.WriteString(", ")
 		}
 		b.WriteString("$")
-		b.WriteString(itoa(start + i))
+		b.WriteString(strconv.Itoa(start + i))
 	}
 	return b.String()
 }
-
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
-}
-
-func trimmed(s string) string { return strings.TrimSpace(s) }

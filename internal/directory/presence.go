@@ -55,7 +55,7 @@ func (in *BreakInput) labels() (es, en string, err error) {
 	if in.Number < 1 || in.Number > MaxBreakNumber {
 		c.Add("breakNumber", "must be between 1 and %d, got %d", MaxBreakNumber, in.Number)
 	}
-	in.Label, in.LabelEN = trimmed(in.Label), trimmed(in.LabelEN)
+	in.Label, in.LabelEN = strings.TrimSpace(in.Label), strings.TrimSpace(in.LabelEN)
 	checkText(&c, "label", in.Label, true)
 	checkText(&c, "labelEn", in.LabelEN, false)
 	if err := c.Err(); err != nil {

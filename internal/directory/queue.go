@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -69,7 +70,7 @@ func QueueDefaults() Queue {
 }
 
 func (q *Queue) validate(c *problem.Collector) {
-	q.Name = trimmed(q.Name)
+	q.Name = strings.TrimSpace(q.Name)
 	checkText(c, "name", q.Name, true)
 	if len(q.Description) > 1000 {
 		c.Add("description", "must be at most 1000 characters")
@@ -119,7 +120,7 @@ func (q *Queue) validateRouting(c *problem.Collector) {
 		c.Add("bullseye.rings", "at most %d rings, got %d", MaxBullseyeRings, len(q.Bullseye))
 	}
 	for i, r := range q.Bullseye {
-		f := "bullseye.rings[" + itoa(i) + "]."
+		f := "bullseye.rings[" + strconv.Itoa(i) + "]."
 		switch {
 		case i == 0 && r.AfterMs != 0:
 			c.Add(f+"afterSeconds", "the first ring starts at 0 seconds, got %s", seconds(r.AfterMs))
@@ -171,7 +172,7 @@ func (q *Queue) checkReferences(ctx context.Context, tx *store.Tx, c *problem.Co
 			return err
 		}
 		if n == 0 {
-			c.Add("skillIds["+itoa(i)+"]", "skill %s does not exist", id)
+			c.Add("skillIds["+strconv.Itoa(i)+"]", "skill %s does not exist", id)
 		}
 	}
 	return nil
@@ -389,7 +390,7 @@ func (s *Service) ListQueues(ctx context.Context, f QueueFilter, p Page) ([]Queu
 		order = " ORDER BY q.name DESC"
 	}
 	n := len(args)
-	rows, err := s.db.QueryContext(ctx, `SELECT `+queueColumns+` FROM queues q`+cond+order+` LIMIT $`+itoa(n+1)+` OFFSET $`+itoa(n+2), append(args, p.Limit, p.Offset)...)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+queueColumns+` FROM queues q`+cond+order+` LIMIT $`+strconv.Itoa(n+1)+` OFFSET $`+strconv.Itoa(n+2), append(args, p.Limit, p.Offset)...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -431,7 +432,7 @@ func (s *Service) ListMembers(ctx context.Context, queueID string, joined *bool,
 	}
 	n := len(args)
 	rows, err := s.db.QueryContext(ctx, `SELECT m.user_id, u.name, m.joined, m.ring_number FROM queue_members m JOIN users u ON u.id = m.user_id`+cond+
-		` ORDER BY u.name, u.id LIMIT $`+itoa(n+1)+` OFFSET $`+itoa(n+2), append(args, p.Limit, p.Offset)...)
+		` ORDER BY u.name, u.id LIMIT $`+strconv.Itoa(n+1)+` OFFSET $`+strconv.Itoa(n+2), append(args, p.Limit, p.Offset)...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -461,7 +462,7 @@ func (s *Service) checkMemberIDs(ctx context.Context, userIDs []string) error {
 	for i, id := range userIDs {
 		u, err := s.GetUser(ctx, id)
 		if err != nil || u.State == "deleted" {
-			c.Add("["+itoa(i)+"].id", "user %s does not exist", id)
+			c.Add("["+strconv.Itoa(i)+"].id", "user %s does not exist", id)
 		}
 	}
 	return c.Err()

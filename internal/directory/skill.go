@@ -7,6 +7,8 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,7 +28,7 @@ type Skill struct {
 
 // CreateSkill adds a skill.
 func (s *Service) CreateSkill(ctx context.Context, name string) (Skill, error) {
-	name = trimmed(name)
+	name = strings.TrimSpace(name)
 	var c problem.Collector
 	checkText(&c, "name", name, true)
 	if err := c.Err(); err != nil {
@@ -54,7 +56,7 @@ func (s *Service) RenameSkill(ctx context.Context, id, name string) (Skill, erro
 	if _, err := s.GetSkill(ctx, id); err != nil {
 		return Skill{}, err
 	}
-	name = trimmed(name)
+	name = strings.TrimSpace(name)
 	var c problem.Collector
 	checkText(&c, "name", name, true)
 	if err := c.Err(); err != nil {
@@ -172,7 +174,7 @@ func (s *Service) ListSkills(ctx context.Context, name string, ids []string, p P
 		return nil, 0, err
 	}
 	n := len(args)
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, state, version, modified_at FROM skills`+cond+` ORDER BY name LIMIT $`+itoa(n+1)+` OFFSET $`+itoa(n+2), append(args, p.Limit, p.Offset)...)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, state, version, modified_at FROM skills`+cond+` ORDER BY name LIMIT $`+strconv.Itoa(n+1)+` OFFSET $`+strconv.Itoa(n+2), append(args, p.Limit, p.Offset)...)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -40,7 +42,7 @@ type StationInput struct {
 
 func (in *StationInput) validate(creating bool) error {
 	var c problem.Collector
-	in.Name = trimmed(in.Name)
+	in.Name = strings.TrimSpace(in.Name)
 	checkText(&c, "name", in.Name, true)
 	for _, r := range in.Name {
 		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_' || r == '.') {
@@ -199,7 +201,7 @@ func (s *Service) ListStations(ctx context.Context, name string, p Page) ([]Stat
 		return nil, 0, err
 	}
 	n := len(args)
-	rows, err := s.db.QueryContext(ctx, `SELECT `+stationColumns+` FROM stations`+cond+` ORDER BY name LIMIT $`+itoa(n+1)+` OFFSET $`+itoa(n+2), append(args, p.Limit, p.Offset)...)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+stationColumns+` FROM stations`+cond+` ORDER BY name LIMIT $`+strconv.Itoa(n+1)+` OFFSET $`+strconv.Itoa(n+2), append(args, p.Limit, p.Offset)...)
 	if err != nil {
 		return nil, 0, err
 	}

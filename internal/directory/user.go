@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 
@@ -86,7 +87,7 @@ var usernameOK = func(s string) bool {
 // CreateUser adds a user. The password is stored as an argon2id hash.
 func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 	var c problem.Collector
-	in.Username, in.Name, in.Email = trimmed(in.Username), trimmed(in.Name), trimmed(in.Email)
+	in.Username, in.Name, in.Email = strings.TrimSpace(in.Username), strings.TrimSpace(in.Name), strings.TrimSpace(in.Email)
 	checkText(&c, "username", in.Username, true)
 	if in.Username != "" && !usernameOK(in.Username) {
 		c.Add("username", "may only contain letters, digits and . _ - @ +")
@@ -207,7 +208,7 @@ func (s *Service) ListUsers(ctx context.Context, f UserFilter, p Page) ([]User, 
 		order = " ORDER BY name DESC, id DESC"
 	}
 	n := len(args)
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users`+cond+order+` LIMIT $`+itoa(n+1)+` OFFSET $`+itoa(n+2),
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users`+cond+order+` LIMIT $`+strconv.Itoa(n+1)+` OFFSET $`+strconv.Itoa(n+2),
 		append(args, p.Limit, p.Offset)...)
 	if err != nil {
 		return nil, 0, err
@@ -240,7 +241,7 @@ func (s *Service) PatchUser(ctx context.Context, id string, patch UserPatch) (Us
 	}
 	set := func(dst *string, v *string) {
 		if v != nil {
-			*dst = trimmed(*v)
+			*dst = strings.TrimSpace(*v)
 		}
 	}
 	set(&u.Name, patch.Name)

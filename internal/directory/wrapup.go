@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,7 +28,7 @@ type WrapupCode struct {
 
 func (w *WrapupCode) validate() error {
 	var c problem.Collector
-	w.Name, w.Category, w.Subcategory = trimmed(w.Name), trimmed(w.Category), trimmed(w.Subcategory)
+	w.Name, w.Category, w.Subcategory = strings.TrimSpace(w.Name), strings.TrimSpace(w.Category), strings.TrimSpace(w.Subcategory)
 	if w.Name == "" && w.Category != "" {
 		w.Name = w.Category
 		if w.Subcategory != "" {
@@ -152,13 +154,13 @@ func (s *Service) ListWrapupCodes(ctx context.Context, f WrapupFilter, p Page) (
 		args = append(args, v...)
 	}
 	if f.Name != "" {
-		add(`name LIKE $`+itoa(len(args)+1)+` ESCAPE '\'`, likePattern(f.Name))
+		add(`name LIKE $`+strconv.Itoa(len(args)+1)+` ESCAPE '\'`, likePattern(f.Name))
 	}
 	if f.Category != "" {
-		add(`category = $`+itoa(len(args)+1), f.Category)
+		add(`category = $`+strconv.Itoa(len(args)+1), f.Category)
 	}
 	if f.QueueID != "" {
-		add(`id IN (SELECT code_id FROM queue_wrapup_codes WHERE queue_id = $`+itoa(len(args)+1)+`)`, f.QueueID)
+		add(`id IN (SELECT code_id FROM queue_wrapup_codes WHERE queue_id = $`+strconv.Itoa(len(args)+1)+`)`, f.QueueID)
 	}
 	if len(f.IDs) > 0 {
 		ids := make([]any, len(f.IDs))
@@ -182,7 +184,7 @@ func (s *Service) ListWrapupCodes(ctx context.Context, f WrapupFilter, p Page) (
 		}
 	}
 	n := len(args)
-	rows, err := s.db.QueryContext(ctx, `SELECT `+wrapupColumns+` FROM wrapup_codes`+cond+order+` LIMIT $`+itoa(n+1)+` OFFSET $`+itoa(n+2), append(args, p.Limit, p.Offset)...)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+wrapupColumns+` FROM wrapup_codes`+cond+order+` LIMIT $`+strconv.Itoa(n+1)+` OFFSET $`+strconv.Itoa(n+2), append(args, p.Limit, p.Offset)...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -209,7 +211,7 @@ func (s *Service) AssignWrapupCodes(ctx context.Context, queueID string, codeIDs
 	}
 	for i, id := range codeIDs {
 		if _, err := s.GetWrapupCode(ctx, id); err != nil {
-			c.Add("["+itoa(i)+"].id", "wrap-up code %s does not exist", id)
+			c.Add("["+strconv.Itoa(i)+"].id", "wrap-up code %s does not exist", id)
 		}
 	}
 	if err := c.Err(); err != nil {

@@ -19,91 +19,13 @@
 // playwright-core, as console.js does; run by internal/web/browser_test.go.
 'use strict';
 
-const fs = require('fs');
-const path = require('path');
-const { chromium } = require('playwright-core');
+const { STEP_TIMEOUT, BASE, CheckError, check, firstLine, isLoginPage, isConsole, visible, waitURL, createRun } = require('./lib');
 
-const STEP_TIMEOUT = 15_000; // per action / wait
-const GLOBAL_TIMEOUT = 90_000; // whole script
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const BASE = (process.env.CENTRALITA_URL || '').replace(/\/+$/, '');
-const SHOTS = process.env.SCREENSHOT_DIR || '';
 const CLIENT = { id: 'demo-client', secret: 'demo-secret' };
 const CALLER = '+34600111222';
 
-const started = Date.now();
-const results = { ok: false, steps: [], screenshots: [], consoleErrors: [], socketTopics: [] };
-let browser = null;
-let currentStep = 'start';
-let currentPage = null;
-let finished = false;
-
-function emit(obj) {
-  process.stdout.write(JSON.stringify(obj) + '\n');
-}
-
-async function fail(message) {
-  if (finished) return;
-  finished = true;
-  results.ok = false;
-  results.failedStep = currentStep;
-  results.error = message;
-  results.ms = Date.now() - started;
-  if (currentPage && SHOTS) {
-    try {
-      const file = path.join(SHOTS, 'agent-failure.png');
-      await currentPage.screenshot({ path: file, fullPage: true, timeout: 5_000 });
-      results.screenshots.push(file);
-    } catch { /* the page may be gone */ }
-  }
-  if (currentPage) {
-    try {
-      results.url = currentPage.url();
-      results.pageText = (await currentPage.locator('body').innerText({ timeout: 2_000 })).slice(0, 1500);
-    } catch { /* ditto */ }
-  }
-  emit(results);
-  process.stderr.write(`agent.js: FAIL in step "${currentStep}": ${message}\n`);
-  try { if (browser) await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 5_000))]); } catch { /* ignore */ }
-  process.exit(1);
-}
-
-const guard = setTimeout(() => {
-  fail(`global timeout: script still running after ${GLOBAL_TIMEOUT / 1000} s`);
-  setTimeout(() => process.exit(1), 8_000).unref();
-}, GLOBAL_TIMEOUT);
-guard.unref();
-
-class CheckError extends Error {}
-function check(cond, message) {
-  if (!cond) throw new CheckError(message);
-}
-
-// step bounds each step to STEP_TIMEOUT on top of the per-action timeouts.
-async function step(name, fn) {
-  currentStep = name;
-  const t0 = Date.now();
-  let timer;
-  const limit = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new CheckError(`step took longer than ${STEP_TIMEOUT / 1000} s`)), STEP_TIMEOUT);
-  });
-  try {
-    await Promise.race([fn(), limit]);
-  } finally {
-    clearTimeout(timer);
-  }
-  results.steps.push({ name, ms: Date.now() - t0 });
-}
-
-const firstLine = (err) => String(err && err.message || err).split('\n')[0];
-
-async function visible(locator, what, timeout = STEP_TIMEOUT) {
-  try {
-    await locator.first().waitFor({ state: 'visible', timeout });
-  } catch (err) {
-    throw new CheckError(`${what} not visible within ${timeout / 1000} s (${firstLine(err)})`);
-  }
-}
+const run = createRun({ name: 'agent.js', failureShot: 'agent-failure.png', results: { socketTopics: [] }, stepLimit: true });
+const { results, step, shot } = run;
 
 async function gone(locator, what, timeout = STEP_TIMEOUT) {
   try {
@@ -125,43 +47,17 @@ async function attr(locator, name, want, what, timeout = STEP_TIMEOUT) {
   }
 }
 
-async function waitURL(page, pred, what) {
-  try {
-    await page.waitForURL(pred, { timeout: STEP_TIMEOUT });
-  } catch (err) {
-    throw new CheckError(`expected to be on ${what}, still at ${page.url()} (${firstLine(err)})`);
-  }
-}
-
-const isLoginPage = (u) => u.pathname === '/oauth/authorize';
-const isConsole = (u) => u.pathname === '/ui/' && u.search === '';
-
 // The only error answers the flow provokes on purpose: none.
 const expectedErrors = new Set([]);
 
-async function newContext(label) {
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
-  context.setDefaultTimeout(STEP_TIMEOUT);
-  context.setDefaultNavigationTimeout(STEP_TIMEOUT);
-  const page = await context.newPage();
-  page.on('pageerror', (err) => fail(`uncaught page error (${label}) at ${page.url()}: ${firstLine(err)}`));
-  page.on('response', (res) => {
-    if (res.status() < 400) return;
-    const u = new URL(res.url());
-    const what = `${res.status()} ${res.request().method()} ${u.pathname}`;
-    if (expectedErrors.has(what)) return;
-    fail(`unexpected HTTP ${what} (${label}) at ${page.url()}`);
+function newContext(label) {
+  return run.newPage({
+    locale: 'en-US',
+    viewport: { width: 1280, height: 900 },
+    label,
+    expectedErrors,
+    consoleTypes: ['error', 'warning'],
   });
-  page.on('console', (msg) => {
-    if (msg.type() !== 'error' && msg.type() !== 'warning') return;
-    const text = msg.text();
-    if (/Content.Security.Policy/i.test(text)) {
-      fail(`CSP violation (${label}) at ${page.url()}: ${text}`);
-      return;
-    }
-    results.consoleErrors.push(`${label}: ${text.slice(0, 300)}`);
-  });
-  return { context, page };
 }
 
 async function login(page, user, password) {
@@ -178,12 +74,6 @@ async function login(page, user, password) {
   await visible(page.getByRole('tabpanel').getByRole('heading', { name: 'Agent', exact: true }), 'heading "Agent"');
 }
 
-async function shot(page, name) {
-  if (!SHOTS) return;
-  const file = path.join(SHOTS, name);
-  await page.screenshot({ path: file, fullPage: true });
-  results.screenshots.push(file);
-}
 
 // ---- the API, for set-up and checks -------------------------------------
 
@@ -211,9 +101,7 @@ async function rest(method, p, body) {
 }
 
 async function main() {
-  check(/^https?:\/\/[^/]+/.test(BASE), 'CENTRALITA_URL must be set to the server address (http://host:port)');
-  check(fs.existsSync(CHROMIUM), `${CHROMIUM} not found (apt-get install chromium)`);
-  if (SHOTS) fs.mkdirSync(SHOTS, { recursive: true });
+  run.preflight();
 
   await step('set up queue Ventas (API)', async () => {
     const qs = await rest('GET', '/api/v2/routing/queues?name=Ventas');
@@ -231,19 +119,13 @@ async function main() {
   });
 
   await step('launch', async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: STEP_TIMEOUT,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    results.browser = `Chromium ${browser.version()}`;
+    await run.launch();
   });
 
   // ---- agent1 ------------------------------------------------------------
   const agent = await newContext('agent1');
   const page = agent.page;
-  currentPage = page;
+  run.currentPage = page;
   const frames = []; // {topic, at} of every event the agent's sockets got
   page.on('websocket', (ws) => {
     results.socketURL = ws.url().replace(/streaming-[^/]+$/, 'streaming-…');
@@ -301,7 +183,7 @@ async function main() {
   const admin = await newContext('admin');
   let rangAt = 0;
   await step('admin simulates a call to Ventas', async () => {
-    currentPage = admin.page;
+    run.currentPage = admin.page;
     await login(admin.page, 'admin', 'admin');
     const ap = admin.page.getByRole('tabpanel');
     const form = ap.locator('section.simulate');
@@ -311,7 +193,7 @@ async function main() {
     rangAt = Date.now();
     await form.getByRole('button', { name: 'Simulate a call', exact: true }).click();
     await visible(form.getByRole('status').getByText('Call sent to Ventas.', { exact: true }), 'status "Call sent to Ventas."');
-    currentPage = page;
+    run.currentPage = page;
   });
 
   const call = panel.locator('article.call');
@@ -435,15 +317,7 @@ async function main() {
   });
 
   results.socketTopics = [...new Set(frames.map((f) => f.topic.replace(/v2\.users\.[^.]+\./, 'v2.users.{me}.')))];
-  await step('close', async () => {
-    await browser.close();
-    browser = null;
-  });
-  results.ok = true;
-  results.ms = Date.now() - started;
-  finished = true;
-  clearTimeout(guard);
-  emit(results);
+  await run.finish();
 }
 
-main().catch((err) => fail(err instanceof CheckError ? err.message : (err && err.stack) || String(err)));
+run.main(main);

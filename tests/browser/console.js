@@ -11,128 +11,21 @@
 // internal/web/browser_test.go as part of `go test ./...`.
 'use strict';
 
-const fs = require('fs');
-const path = require('path');
-const { chromium } = require('playwright-core');
+const { BASE, check, isLoginPage, isConsole, visible, waitURL, createRun } = require('./lib');
 
-const STEP_TIMEOUT = 15_000; // per action / wait
-const GLOBAL_TIMEOUT = 90_000; // whole script
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const BASE = (process.env.CENTRALITA_URL || '').replace(/\/+$/, '');
-const SHOTS = process.env.SCREENSHOT_DIR || '';
-
-const started = Date.now();
-const results = { ok: false, steps: [], screenshots: [], consoleErrors: [] };
-let browser = null;
-let currentStep = 'start';
-let currentPage = null;
-let finished = false;
-
-function emit(obj) {
-  process.stdout.write(JSON.stringify(obj) + '\n');
-}
-
-async function fail(message) {
-  if (finished) return;
-  finished = true;
-  results.ok = false;
-  results.failedStep = currentStep;
-  results.error = message;
-  results.ms = Date.now() - started;
-  if (currentPage && SHOTS) {
-    try {
-      const file = path.join(SHOTS, 'failure.png');
-      await currentPage.screenshot({ path: file, fullPage: true, timeout: 5_000 });
-      results.screenshots.push(file);
-    } catch { /* the page may be gone */ }
-  }
-  if (currentPage) {
-    try {
-      results.url = currentPage.url();
-      results.pageText = (await currentPage.locator('body').innerText({ timeout: 2_000 })).slice(0, 1500);
-    } catch { /* ditto */ }
-  }
-  emit(results);
-  process.stderr.write(`console.js: FAIL in step "${currentStep}": ${message}\n`);
-  try { if (browser) await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 5_000))]); } catch { /* ignore */ }
-  process.exit(1);
-}
-
-// The global guard: whatever hangs, the script ends within GLOBAL_TIMEOUT.
-const guard = setTimeout(() => {
-  fail(`global timeout: script still running after ${GLOBAL_TIMEOUT / 1000} s`);
-  // If even fail() hangs (closing the browser), leave anyway.
-  setTimeout(() => process.exit(1), 8_000).unref();
-}, GLOBAL_TIMEOUT);
-guard.unref();
-
-class CheckError extends Error {}
-function check(cond, message) {
-  if (!cond) throw new CheckError(message);
-}
-
-async function step(name, fn) {
-  currentStep = name;
-  const t0 = Date.now();
-  await fn();
-  results.steps.push({ name, ms: Date.now() - t0 });
-}
-
-// visible waits for a locator to be visible, with a readable failure.
-async function visible(locator, what) {
-  try {
-    await locator.first().waitFor({ state: 'visible', timeout: STEP_TIMEOUT });
-  } catch (err) {
-    throw new CheckError(`${what} not visible within ${STEP_TIMEOUT / 1000} s (${firstLine(err)})`);
-  }
-}
-
-async function waitURL(page, pred, what) {
-  try {
-    await page.waitForURL(pred, { timeout: STEP_TIMEOUT });
-  } catch (err) {
-    throw new CheckError(`expected to be on ${what}, still at ${page.url()} (${firstLine(err)})`);
-  }
-}
-
-const firstLine = (err) => String(err && err.message || err).split('\n')[0];
-const isLoginPage = (u) => u.pathname === '/oauth/authorize';
-// After the code exchange the app replaces the URL with /ui/ + hash, no query.
-const isConsole = (u) => u.pathname === '/ui/' && u.search === '';
+const run = createRun({ name: 'console.js', failureShot: 'failure.png' });
+const { results, step, shot } = run;
 
 async function newContext(locale) {
-  const context = await browser.newContext({
+  const opened = await run.newPage({
     locale,
     viewport: { width: 1280, height: 800 },
-    colorScheme: 'light',
+    expectedErrors,
+    // Error responses are judged by the response listener.
+    ignoreConsole: /^Failed to load resource: the server responded with a status of/,
   });
-  context.setDefaultTimeout(STEP_TIMEOUT);
-  context.setDefaultNavigationTimeout(STEP_TIMEOUT);
-  const page = await context.newPage();
-  page.on('pageerror', (err) => {
-    // An uncaught exception in the console is a bug even if the flow goes on.
-    fail(`uncaught page error at ${page.url()}: ${firstLine(err)}`);
-  });
-  page.on('response', (res) => {
-    if (res.status() < 400) return;
-    const u = new URL(res.url());
-    const what = `${res.status()} ${res.request().method()} ${u.pathname}`;
-    if (expectedErrors.has(what)) return;
-    fail(`unexpected HTTP ${what} at ${page.url()}`);
-  });
-  page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    const text = msg.text();
-    // Error responses are judged by the response listener above.
-    if (/^Failed to load resource: the server responded with a status of/.test(text)) return;
-    if (/Content.Security.Policy/i.test(text)) {
-      fail(`CSP violation at ${page.url()}: ${text}`);
-      return;
-    }
-    results.consoleErrors.push(text.slice(0, 300));
-  });
-  currentPage = page;
-  return { context, page };
+  run.currentPage = opened.page;
+  return opened;
 }
 
 // The only error answers the flow provokes on purpose.
@@ -152,32 +45,15 @@ async function login(page, { user, password, texts }) {
   await page.getByRole('button', { name: texts.submit, exact: true }).click();
 }
 
-async function shot(page, name) {
-  if (!SHOTS) return;
-  const file = path.join(SHOTS, name);
-  await page.screenshot({ path: file, fullPage: true });
-  results.screenshots.push(file);
-}
 
 const EN = { heading: 'Sign in', user: 'User', password: 'Password', submit: 'Log in' };
 const ES = { heading: 'Iniciar sesión', user: 'Usuario', password: 'Contraseña', submit: 'Entrar' };
 
 async function main() {
-  check(/^https?:\/\/[^/]+/.test(BASE), 'CENTRALITA_URL must be set to the server address (http://host:port)');
-  check(fs.existsSync(CHROMIUM), `${CHROMIUM} not found (apt-get install chromium)`);
-  if (SHOTS) fs.mkdirSync(SHOTS, { recursive: true });
+  run.preflight();
 
   await step('launch', async () => {
-    // A plain launch runs on a fresh temporary profile that Playwright
-    // creates and removes itself (it refuses --user-data-dir here), and
-    // lets each context have its own locale.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: STEP_TIMEOUT,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    results.browser = `Chromium ${browser.version()}`;
+    await run.launch();
     results.playwright = require('playwright-core/package.json').version;
   });
 
@@ -327,15 +203,7 @@ async function main() {
   });
   await es.context.close();
 
-  await step('close', async () => {
-    await browser.close();
-    browser = null;
-  });
-  results.ok = true;
-  results.ms = Date.now() - started;
-  finished = true;
-  clearTimeout(guard);
-  emit(results);
+  await run.finish();
 }
 
-main().catch((err) => fail(err instanceof CheckError ? err.message : (err && err.stack) || String(err)));
+run.main(main);
