@@ -24,7 +24,9 @@ import (
 
 	"github.com/centralita/centralita/internal/auth"
 	"github.com/centralita/centralita/internal/bus"
+	"github.com/centralita/centralita/internal/campaign"
 	"github.com/centralita/centralita/internal/clock"
+	"github.com/centralita/centralita/internal/contact"
 	"github.com/centralita/centralita/internal/conversation"
 	"github.com/centralita/centralita/internal/directory"
 	"github.com/centralita/centralita/internal/notify"
@@ -63,6 +65,10 @@ type Server struct {
 	Simulator Simulator
 	// Notify is the live notifications hub (channels, topics, WebSockets).
 	Notify *notify.Hub
+	// Contacts keeps schemas, contact lists, contacts and do-not-call lists.
+	Contacts *contact.Service
+	// Campaigns keeps campaigns, agent campaign logins and callbacks.
+	Campaigns *campaign.Service
 
 	limiter  *limiter
 	failures *limiter // failed logins and client authentications per client IP
@@ -106,6 +112,8 @@ func (s *Server) Handler() http.Handler {
 	s.registerConversations(api)
 	s.registerSimulation(api)
 	s.registerNotifications(api)
+	s.registerContacts(api)
+	s.registerCampaigns(api)
 
 	mux.HandleFunc("POST /oauth/token", s.token)
 	mux.HandleFunc("GET /oauth/authorize", s.authorizePage)

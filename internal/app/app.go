@@ -21,8 +21,10 @@ import (
 	"github.com/centralita/centralita/internal/api"
 	"github.com/centralita/centralita/internal/auth"
 	"github.com/centralita/centralita/internal/bus"
+	"github.com/centralita/centralita/internal/campaign"
 	"github.com/centralita/centralita/internal/clock"
 	"github.com/centralita/centralita/internal/config"
+	"github.com/centralita/centralita/internal/contact"
 	"github.com/centralita/centralita/internal/conversation"
 	"github.com/centralita/centralita/internal/demo"
 	"github.com/centralita/centralita/internal/directory"
@@ -47,7 +49,9 @@ type App struct {
 	Sessions  *session.Service // agents' station logins, presences, routing statuses
 	// Conversations is the conversation record and call control.
 	Conversations *conversation.Service
-	Notify        *notify.Hub // live notifications; register topics with Notify.Register
+	Notify        *notify.Hub       // live notifications; register topics with Notify.Register
+	Contacts      *contact.Service  // schemas, contact lists, contacts, do-not-call lists
+	Campaigns     *campaign.Service // campaigns, agent campaign logins, callbacks
 
 	cc       *contactCenter
 	registry *prometheus.Registry
@@ -181,6 +185,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			return nil, fmt.Errorf("demo data: %w", err)
 		}
 	}
+	a.Contacts = contact.New(a.DB, a.Outbox, a.Clock)
+	a.Campaigns = campaign.New(a.DB, a.Outbox, a.Clock)
 	if err := a.buildContactCenter(ctx); err != nil {
 		a.Close()
 		return nil, err
@@ -214,6 +220,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	srv.Notify = a.Notify
 	srv.Sessions = a.Sessions
 	srv.Conversations = a.Conversations
+	srv.Contacts = a.Contacts
+	srv.Campaigns = a.Campaigns
 	if cfg.Mode == config.ModeDemo {
 		srv.Simulator = a // the simulation API serves the demo only
 	}
