@@ -16,6 +16,7 @@ import (
 func benchCmd() *cobra.Command {
 	c := &cobra.Command{Use: "bench", Short: "Measure parts of the system in-process"}
 	c.AddCommand(benchRoutingCmd())
+	c.AddCommand(benchDialerCmd())
 	return c
 }
 

@@ -50,6 +50,8 @@ func TestPermissionsMatrix(t *testing.T) {
 	brk := e.findID(t, "/api/v2/presencedefinitions", "1 - Descanso")
 	ownOnly := map[string]int{pAgent: 403, pAgentCC: 403} // another user's private lists
 	personOnly := map[string]int{pAdminCC: 400, pSuperCC: 400, pAgentCC: 400}
+	const ob = "/api/v2/outbound"
+	validSchema := map[string]any{"name": "x", "fields": []map[string]any{{"name": "k", "type": "Clave_1"}, {"name": "p", "type": "phone"}}}
 
 	cases := []permCase{
 		{method: "GET", template: "/api/v2/authorization/roles", path: "/api/v2/authorization/roles", min: "agent", allowed: 200},
@@ -177,6 +179,59 @@ func TestPermissionsMatrix(t *testing.T) {
 		{method: "PUT", template: "/api/v2/notifications/channels/{channelId}/subscriptions", path: "/api/v2/notifications/channels/streaming-0-none/subscriptions", body: []any{}, min: "", allowed: 404},
 		{method: "DELETE", template: "/api/v2/notifications/channels/{channelId}/subscriptions", path: "/api/v2/notifications/channels/streaming-0-none/subscriptions", min: "", allowed: 404},
 		{method: "GET", template: "/api/v2/notifications/availabletopics", path: "/api/v2/notifications/availabletopics", min: "", allowed: 200},
+
+		// Outbound: contact data, campaigns, callbacks, the dialer desk.
+		{method: "GET", template: "/api/v2/outbound/schemas", path: ob + "/schemas", min: "agent", allowed: 200},
+		{method: "POST", template: "/api/v2/outbound/schemas", path: ob + "/schemas", body: map[string]any{}, min: "admin", allowed: 400},
+		{method: "GET", template: "/api/v2/outbound/schemas/{schemaId}", path: ob + "/schemas/" + unknownID, min: "agent", allowed: 404},
+		{method: "PUT", template: "/api/v2/outbound/schemas/{schemaId}", path: ob + "/schemas/" + unknownID, body: validSchema, min: "admin", allowed: 404},
+		{method: "DELETE", template: "/api/v2/outbound/schemas/{schemaId}", path: ob + "/schemas/" + unknownID, min: "admin", allowed: 404},
+		{method: "GET", template: "/api/v2/outbound/contactlists", path: ob + "/contactlists", min: "agent", allowed: 200},
+		{method: "POST", template: "/api/v2/outbound/contactlists", path: ob + "/contactlists", body: map[string]any{}, min: "admin", allowed: 400},
+		{method: "GET", template: "/api/v2/outbound/contactlists/{listId}", path: ob + "/contactlists/" + unknownID, min: "agent", allowed: 404},
+		{method: "PUT", template: "/api/v2/outbound/contactlists/{listId}", path: ob + "/contactlists/" + unknownID, body: map[string]any{"name": "x", "schemaId": unknownID}, min: "admin", allowed: 404},
+		{method: "DELETE", template: "/api/v2/outbound/contactlists/{listId}", path: ob + "/contactlists/" + unknownID, min: "admin", allowed: 404},
+		{method: "GET", template: "/api/v2/outbound/contactlists/{listId}/contacts", path: ob + "/contactlists/" + unknownID + "/contacts", min: "agent", allowed: 404},
+		{method: "POST", template: "/api/v2/outbound/contactlists/{listId}/contacts", path: ob + "/contactlists/" + unknownID + "/contacts", body: map[string]any{}, min: "admin", allowed: 404},
+		{method: "GET", template: "/api/v2/outbound/contactlists/{listId}/contacts/{contactId}", path: ob + "/contactlists/" + unknownID + "/contacts/" + unknownID, min: "agent", allowed: 404},
+		{method: "PUT", template: "/api/v2/outbound/contactlists/{listId}/contacts/{contactId}", path: ob + "/contactlists/" + unknownID + "/contacts/" + unknownID, body: map[string]any{}, min: "admin", allowed: 404},
+		{method: "DELETE", template: "/api/v2/outbound/contactlists/{listId}/contacts/{contactId}", path: ob + "/contactlists/" + unknownID + "/contacts/" + unknownID, min: "admin", allowed: 404},
+		{method: "POST", template: "/api/v2/outbound/contactlists/{listId}/import", path: ob + "/contactlists/" + unknownID + "/import", body: "a,b\n", min: "admin", allowed: 404},
+		{method: "GET", template: "/api/v2/outbound/contactlists/{listId}/export", path: ob + "/contactlists/" + unknownID + "/export", min: "admin", allowed: 404},
+		{method: "POST", template: "/api/v2/outbound/contactlists/{listId}/findorcreate", path: ob + "/contactlists/" + unknownID + "/findorcreate", body: map[string]any{"data": "x"}, min: "agent", allowed: 404},
+		{method: "GET", template: "/api/v2/outbound/contacts/{contactId}", path: ob + "/contacts/" + unknownID, min: "agent", allowed: 404},
+		{method: "GET", template: "/api/v2/outbound/contacts/{contactId}/attempts", path: ob + "/contacts/" + unknownID + "/attempts", min: "agent", allowed: 404},
+		{method: "GET", template: "/api/v2/outbound/dnclists", path: ob + "/dnclists", min: "supervisor", allowed: 200},
+		{method: "POST", template: "/api/v2/outbound/dnclists", path: ob + "/dnclists", body: map[string]any{}, min: "admin", allowed: 400},
+		{method: "GET", template: "/api/v2/outbound/dnclists/{dncListId}", path: ob + "/dnclists/" + unknownID, min: "supervisor", allowed: 404},
+		{method: "PUT", template: "/api/v2/outbound/dnclists/{dncListId}", path: ob + "/dnclists/" + unknownID, body: map[string]any{"name": "x"}, min: "admin", allowed: 404},
+		{method: "DELETE", template: "/api/v2/outbound/dnclists/{dncListId}", path: ob + "/dnclists/" + unknownID, min: "admin", allowed: 404},
+		{method: "GET", template: "/api/v2/outbound/dnclists/{dncListId}/phonenumbers", path: ob + "/dnclists/" + unknownID + "/phonenumbers", min: "supervisor", allowed: 404},
+		{method: "POST", template: "/api/v2/outbound/dnclists/{dncListId}/phonenumbers", path: ob + "/dnclists/" + unknownID + "/phonenumbers", body: map[string]any{"phoneNumbers": []string{"+34911234567"}}, min: "admin", allowed: 404},
+		{method: "DELETE", template: "/api/v2/outbound/dnclists/{dncListId}/phonenumbers", path: ob + "/dnclists/" + unknownID + "/phonenumbers", body: map[string]any{"phoneNumbers": []string{"+34911234567"}}, min: "admin", allowed: 404},
+		{method: "POST", template: "/api/v2/outbound/dnclists/{dncListId}/import", path: ob + "/dnclists/" + unknownID + "/import", body: "+34911234567\n", min: "admin", allowed: 404},
+		{method: "GET", template: "/api/v2/outbound/campaigns", path: ob + "/campaigns", min: "agent", allowed: 200},
+		{method: "POST", template: "/api/v2/outbound/campaigns", path: ob + "/campaigns", body: map[string]any{}, min: "admin", allowed: 400},
+		{method: "GET", template: "/api/v2/outbound/campaigns/{campaignId}", path: ob + "/campaigns/" + unknownID, min: "agent", allowed: 404},
+		{method: "PUT", template: "/api/v2/outbound/campaigns/{campaignId}", path: ob + "/campaigns/" + unknownID, body: map[string]any{"name": "x", "number": 77}, min: "admin", allowed: 404},
+		{method: "DELETE", template: "/api/v2/outbound/campaigns/{campaignId}", path: ob + "/campaigns/" + unknownID, min: "admin", allowed: 404},
+		{method: "GET", template: "/api/v2/outbound/campaigns/{campaignId}/stats", path: ob + "/campaigns/" + unknownID + "/stats", min: "supervisor", allowed: 404},
+		{method: "GET", template: "/api/v2/outbound/campaigns/{campaignId}/agents", path: ob + "/campaigns/" + unknownID + "/agents", min: "agent", allowed: 404},
+		{method: "POST", template: "/api/v2/outbound/campaigns/{campaignId}/agents/me", path: ob + "/campaigns/" + unknownID + "/agents/me", min: "agent", allowed: 404, override: personOnly},
+		{method: "DELETE", template: "/api/v2/outbound/campaigns/{campaignId}/agents/me", path: ob + "/campaigns/" + unknownID + "/agents/me", min: "agent", allowed: 404, override: personOnly},
+		{method: "PUT", template: "/api/v2/outbound/campaigns/{campaignId}/agents/{userId}", path: ob + "/campaigns/" + unknownID + "/agents/" + other, min: "agent", allowed: 404, override: ownOnly},
+		{method: "DELETE", template: "/api/v2/outbound/campaigns/{campaignId}/agents/{userId}", path: ob + "/campaigns/" + unknownID + "/agents/" + other, min: "agent", allowed: 404, override: ownOnly},
+		{method: "GET", template: "/api/v2/users/me/outboundcampaign", path: "/api/v2/users/me/outboundcampaign", min: "agent", allowed: 200, override: personOnly},
+		{method: "GET", template: "/api/v2/outbound/callbacks", path: ob + "/callbacks", min: "agent", allowed: 200},
+		{method: "POST", template: "/api/v2/outbound/callbacks", path: ob + "/callbacks", body: map[string]any{}, min: "agent", allowed: 400},
+		{method: "GET", template: "/api/v2/outbound/callbacks/{callbackId}", path: ob + "/callbacks/" + unknownID, min: "agent", allowed: 404},
+		{method: "PATCH", template: "/api/v2/outbound/callbacks/{callbackId}", path: ob + "/callbacks/" + unknownID, body: map[string]any{}, min: "agent", allowed: 404},
+		{method: "DELETE", template: "/api/v2/outbound/callbacks/{callbackId}", path: ob + "/callbacks/" + unknownID, min: "agent", allowed: 404},
+		{method: "GET", template: "/api/v2/outbound/me", path: ob + "/me", min: "agent", allowed: 200, override: personOnly},
+		{method: "POST", template: "/api/v2/outbound/me/ready", path: ob + "/me/ready", min: "agent", allowed: 409, override: personOnly},
+		{method: "POST", template: "/api/v2/outbound/me/preview/dial", path: ob + "/me/preview/dial", min: "agent", allowed: 409, override: personOnly},
+		{method: "POST", template: "/api/v2/outbound/me/preview/skip", path: ob + "/me/preview/skip", min: "agent", allowed: 409, override: personOnly},
+		{method: "POST", template: "/api/v2/outbound/conversations/{conversationId}/release", path: ob + "/conversations/" + unknownID + "/release", body: map[string]any{}, min: "agent", allowed: 409, override: personOnly},
 	}
 
 	// The matrix must cover every operation the API registers.

@@ -28,6 +28,7 @@ import (
 	"github.com/centralita/centralita/internal/clock"
 	"github.com/centralita/centralita/internal/contact"
 	"github.com/centralita/centralita/internal/conversation"
+	"github.com/centralita/centralita/internal/dialer"
 	"github.com/centralita/centralita/internal/directory"
 	"github.com/centralita/centralita/internal/notify"
 	"github.com/centralita/centralita/internal/session"
@@ -69,6 +70,8 @@ type Server struct {
 	Contacts *contact.Service
 	// Campaigns keeps campaigns, agent campaign logins and callbacks.
 	Campaigns *campaign.Service
+	// Dialer runs the outbound campaigns (the agents' desk, live figures).
+	Dialer *dialer.Engine
 
 	limiter  *limiter
 	failures *limiter // failed logins and client authentications per client IP
@@ -114,6 +117,7 @@ func (s *Server) Handler() http.Handler {
 	s.registerNotifications(api)
 	s.registerContacts(api)
 	s.registerCampaigns(api)
+	s.registerDialer(api)
 
 	mux.HandleFunc("POST /oauth/token", s.token)
 	mux.HandleFunc("GET /oauth/authorize", s.authorizePage)
@@ -152,7 +156,7 @@ func (s *Server) outer(mux *http.ServeMux) http.Handler {
 		ctx = context.WithValue(ctx, keyLog, log)
 		r = r.WithContext(ctx)
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r))
 		}
 		rec := &statusRecorder{ResponseWriter: w, status: 200}
 		defer func() {

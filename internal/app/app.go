@@ -27,12 +27,14 @@ import (
 	"github.com/centralita/centralita/internal/contact"
 	"github.com/centralita/centralita/internal/conversation"
 	"github.com/centralita/centralita/internal/demo"
+	"github.com/centralita/centralita/internal/dialer"
 	"github.com/centralita/centralita/internal/directory"
 	"github.com/centralita/centralita/internal/notify"
 	"github.com/centralita/centralita/internal/outbox"
 	"github.com/centralita/centralita/internal/secret"
 	"github.com/centralita/centralita/internal/session"
 	"github.com/centralita/centralita/internal/store"
+	"github.com/centralita/centralita/internal/telephony/sim"
 	"github.com/centralita/centralita/internal/web"
 )
 
@@ -52,8 +54,10 @@ type App struct {
 	Notify        *notify.Hub       // live notifications; register topics with Notify.Register
 	Contacts      *contact.Service  // schemas, contact lists, contacts, do-not-call lists
 	Campaigns     *campaign.Service // campaigns, agent campaign logins, callbacks
+	Dialer        *dialer.Engine    // the live dialer of outbound campaigns
 
 	cc       *contactCenter
+	numbers  func(number string) sim.Party // how simulated external numbers behave
 	registry *prometheus.Registry
 	server   *http.Server
 	listener net.Listener
@@ -158,6 +162,10 @@ type Option func(*App)
 // WithClock makes every component take its time from c.
 func WithClock(c clock.Clock) Option { return func(a *App) { a.Clock = c } }
 
+// WithNumbers says how the simulated switch's external numbers (the
+// customers a campaign calls) behave; the demo's default is demo.Customers.
+func WithNumbers(f func(number string) sim.Party) Option { return func(a *App) { a.numbers = f } }
+
 // New builds the whole program: store, bus, services and HTTP handler. Call
 // Start to serve.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (*App, error) {
@@ -191,6 +199,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		a.Close()
 		return nil, err
 	}
+	if cfg.Mode == config.ModeDemo {
+		if err := demo.SeedOutbound(ctx, a.DB, a.Directory, a.Contacts, a.Campaigns); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("demo outbound data: %w", err)
+		}
+	}
 
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -222,6 +236,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	srv.Conversations = a.Conversations
 	srv.Contacts = a.Contacts
 	srv.Campaigns = a.Campaigns
+	srv.Dialer = a.Dialer
 	if cfg.Mode == config.ModeDemo {
 		srv.Simulator = a // the simulation API serves the demo only
 	}

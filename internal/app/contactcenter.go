@@ -12,6 +12,7 @@ import (
 	"github.com/centralita/centralita/internal/config"
 	"github.com/centralita/centralita/internal/conversation"
 	"github.com/centralita/centralita/internal/demo"
+	"github.com/centralita/centralita/internal/dialer"
 	"github.com/centralita/centralita/internal/directory"
 	"github.com/centralita/centralita/internal/routing"
 	"github.com/centralita/centralita/internal/session"
@@ -34,13 +35,24 @@ type contactCenter struct {
 func (a *App) buildContactCenter(ctx context.Context) error {
 	cc := &contactCenter{queues: map[string]bool{}}
 	a.cc = cc
-	cc.sw = sim.New(a.Clock, sim.Options{})
+	numbers := a.numbers
+	if numbers == nil && a.Config.Mode == config.ModeDemo {
+		numbers = demo.Customers
+	}
+	cc.sw = sim.New(a.Clock, sim.Options{Numbers: numbers})
 	dec := &decisions{}
 	cc.engine = routing.New(a.Clock, dec)
 	a.Sessions = session.New(a.DB, a.Outbox, a.Directory, a.Clock)
 	a.Conversations = conversation.New(conversation.Options{DB: a.DB, Events: a.Outbox, Switch: cc.sw, Router: engineRouter{cc.engine},
 		Agents: a.Sessions, Directory: a.Directory, Clock: a.Clock, Log: a.Log})
 	dec.c = a.Conversations
+	a.Dialer = dialer.New(dialer.Options{DB: a.DB, Events: a.Outbox, Calls: a.Conversations, Agents: a.Sessions,
+		Contacts: a.Contacts, Campaigns: a.Campaigns, Clock: a.Clock, Log: a.Log})
+	a.Conversations.OnOutbound(a.Dialer.CallChanged)
+	a.Conversations.SetInboundMatcher(a.matchInbound)
+	if err := a.wireOutbound(ctx); err != nil {
+		return fmt.Errorf("outbound: %w", err)
+	}
 	if err := a.Sessions.Load(ctx); err != nil {
 		return fmt.Errorf("agent sessions: %w", err)
 	}
@@ -59,6 +71,7 @@ func (a *App) buildContactCenter(ctx context.Context) error {
 	}
 	a.Sessions.OnStatus(a.agentChanged)
 	a.Outbox.OnCommit(a.directoryChanged)
+	a.Outbox.OnCommit(a.Dialer.Changed)
 	return nil
 }
 
@@ -74,6 +87,11 @@ func (a *App) startContactCenter(ctx context.Context) {
 	go func() {
 		defer a.wg.Done()
 		a.Conversations.Run(ctx)
+	}()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.Dialer.Run(ctx)
 	}()
 	if a.Config.Mode != config.ModeDemo {
 		return
@@ -161,10 +179,13 @@ func (a *App) Quiesce(ctx context.Context) error {
 		if err := a.Conversations.Flush(ctx); err != nil {
 			return err
 		}
+		if err := a.Dialer.Sync(ctx); err != nil {
+			return err
+		}
 		if err := a.cc.engine.Sync(ctx); err != nil {
 			return err
 		}
-		if a.Conversations.Processed() == before && a.Conversations.Caught() && a.Conversations.Pending() == 0 {
+		if a.Conversations.Processed() == before && a.Conversations.Caught() && a.Conversations.Pending() == 0 && a.Dialer.Pending() == 0 {
 			return nil
 		}
 	}
@@ -185,6 +206,7 @@ func (a *App) Engine() *routing.Engine { return a.cc.engine }
 // (INTERACTING with nothing but that offer): telling it "not available"
 // then would withdraw the offer.
 func (a *App) agentChanged(v session.View) {
+	a.Dialer.AgentChanged(v)
 	switch {
 	case v.Status == session.Idle:
 		a.cc.engine.SetAvailable(v.UserID, true)

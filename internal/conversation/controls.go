@@ -1282,6 +1282,10 @@ type CallRequest struct {
 	// Routing applies to a call to a queue (Target.QueueID); its priority
 	// and skills are checked here (preferred agents are not taken).
 	Routing Routing
+	// CampaignID marks a dialer call (progressive, preview, callback): the
+	// outbound observer follows it and the agent is held after the call
+	// until the contact is released.
+	CampaignID string
 }
 
 // PlaceCall calls the actor's own phone (answered at once when the switch
@@ -1345,6 +1349,12 @@ func (s *Service) PlaceCall(ctx context.Context, a Actor, r CallRequest) (string
 	}
 	for k, v := range r.Attributes {
 		me.Attributes[k] = v
+	}
+	if r.CampaignID != "" {
+		c.Campaign, me.Dialer = r.CampaignID, true
+		if _, ok := me.Attributes["callId"]; ok {
+			me.Attributes["callId"] = c.ID // the call data names the conversation
+		}
 	}
 	me.segment(now, SegmentDialing, me.QueueID)
 	switch {

@@ -158,6 +158,8 @@ func (s *Service) onEvent(ev telephony.Event) {
 		s.onHangup(ev)
 	case telephony.Held, telephony.Resumed, telephony.Muted, telephony.Unmuted:
 		s.onFlag(ev)
+	case telephony.PlaybackDone:
+		s.onPlaybackDone(ev)
 	case telephony.Left:
 		if _, p := s.byLeg(ev.Leg); p != nil {
 			p.InConf = false
@@ -198,6 +200,7 @@ func (s *Service) onIncoming(ev telephony.Event) {
 	cust.segment(now, SegmentInteract, "")
 	if dest.Queue != nil {
 		s.names[dest.Queue.ID] = dest.Queue.Name
+		s.matchInbound(c, cust, dest.Queue.ID)
 		s.enqueue(c, dest.Queue, exp.routing, now)
 	} else {
 		s.ringUser(c, dest.UserID, PurposeUser, cust)
@@ -436,7 +439,7 @@ func (s *Service) onRinging(ev telephony.Event) {
 		p.segment(s.clock.Now(), SegmentContacting, "")
 		s.commit(c)
 	}
-	if p.AutoReply {
+	if p.AutoReply || p.Dialer {
 		if pa, ok := s.sw.(PhoneAnswerer); ok {
 			s.tolerate("auto answer", pa.AnswerPhone(ev.Leg))
 		}
@@ -511,7 +514,9 @@ func (s *Service) onHangup(ev telephony.Event) {
 		return
 	}
 	delete(s.legs, ev.Leg)
+	delete(s.hangupAfterPlayback, ev.Leg)
 	p.Leg = ""
+	p.Cause = ev.Cause
 	if !p.Live() {
 		s.commit(c)
 		return

@@ -135,6 +135,8 @@ type Participant struct {
 	AutoReply  bool      `json:"autoReply,omitempty"`  // the leg is the user's own phone for a call they placed
 	HeldLeg    string    `json:"heldLeg,omitempty"`    // the leg a hold asked by this participant put on hold
 	TransferOf string    `json:"transferOf,omitempty"` // a blind transfer's target: the participant waiting for it
+	Dialer     bool      `json:"dialer,omitempty"`     // an agent on a dialer call: auto-answered, held after the call until released
+	Cause      string    `json:"cause,omitempty"`      // the switch's hangup cause (busy, no-answer, …)
 }
 
 // Live reports whether the participant still has (or is getting) a leg.
@@ -172,6 +174,10 @@ type Conversation struct {
 	Consult      *Consult       `json:"consult,omitempty"`
 	Dial         *Dial          `json:"dial,omitempty"` // a placed call's destination, dialled once the caller's phone answers
 	Version      int            `json:"version"`
+	// Campaign is the campaign whose dialer placed the call (or whose
+	// inbound contact matching it went through); such conversations are
+	// reported to the outbound observer after every change.
+	Campaign string `json:"campaign,omitempty"`
 }
 
 // Dial is the destination of a call being placed.

@@ -138,6 +138,10 @@ type Service struct {
 	timers   map[string]clock.Timer
 	names    map[string]string // queue id → name
 	auto     map[string]AutoAnswer
+	outbound func(CallState) // the dialer's observer of campaign conversations
+	inbound  InboundMatch    // inbound campaigns' contact matching
+	// hangupAfterPlayback: customer legs hearing the abandon message.
+	hangupAfterPlayback map[string]bool
 
 	work      []work
 	wake      chan struct{}
@@ -154,7 +158,7 @@ func New(o Options) *Service {
 	}
 	return &Service{db: o.DB, events: o.Events, sw: o.Switch, router: o.Router, agents: o.Agents, dir: o.Directory,
 		clock: o.Clock, log: o.Log, convs: map[string]*Conversation{}, legs: map[string]legRef{}, expected: map[string]expectedCall{},
-		timers: map[string]clock.Timer{}, names: map[string]string{}, auto: map[string]AutoAnswer{},
+		timers: map[string]clock.Timer{}, names: map[string]string{}, auto: map[string]AutoAnswer{}, hangupAfterPlayback: map[string]bool{},
 		wake: make(chan struct{}, 1), ctx: context.Background()}
 }
 
@@ -333,6 +337,9 @@ func (s *Service) commit(c *Conversation) {
 	if err := s.save(s.ctx, c); err != nil {
 		s.log.Error("conversation: saving failed", "conversation", c.ID, "err", err)
 	}
+	if c.Campaign != "" && s.outbound != nil {
+		s.outbound(outboundState(c))
+	}
 	if c.Ended {
 		delete(s.convs, c.ID)
 	}
@@ -436,6 +443,10 @@ func (s *Service) disconnect(c *Conversation, p *Participant, why string) {
 	}
 	if wasConnected && p.ACD && p.Purpose == PurposeAgent {
 		s.startWrapup(c, p)
+		return
+	}
+	if wasConnected && p.Dialer && customerAnswered(c) {
+		s.holdForRelease(c, p)
 		return
 	}
 	if err := s.agents.EndActivity(s.ctx, p.UserID, p.ID); err != nil {

@@ -286,6 +286,18 @@ var DefaultTopics = []Topic{
 		Description: "The conversation changed (any media)."},
 	{Template: "v2.conversations.calls.{id}", Rule: ParticipantOrSupervisor,
 		Description: "The call changed."},
+	{Template: "v2.users.{id}.outbound", Rule: SelfOrSupervisor,
+		Description: "The agent's outbound desk changed: campaign, record offered for preview, contact to release, ready."},
+	{Template: "v2.users.{id}.outboundcampaign", Rule: SelfOrSupervisor,
+		Description: "The outbound campaign the agent is logged into changed."},
+	{Template: "v2.outbound.campaigns.{id}", Rule: Supervisor,
+		Description: "An outbound or inbound campaign changed."},
+	{Template: "v2.outbound.campaigns.{id}.agents", Rule: Supervisor,
+		Description: "An agent logged into or out of the campaign."},
+	{Template: "v2.outbound.callbacks.{id}", Rule: Supervisor,
+		Description: "A scheduled callback changed."},
+	{Template: "v2.outbound.contactlists.{id}.importstatus", Rule: Supervisor,
+		Description: "An import into the contact list finished."},
 }
 
 func object(props map[string]any) map[string]any {

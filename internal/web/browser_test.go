@@ -34,6 +34,17 @@ func TestBrowserAgent(t *testing.T) {
 	runBrowserScript(t, "agent.js", "agent-ringing.png", "agent-connected.png", "agent-wrapup.png", "agent-done.png")
 }
 
+// TestBrowserOutbound drives the console's outbound pages through
+// tests/browser/outbound.js: the admin creates a schema with a disposition
+// tree, a contact list, imports a CSV with a bad row (the report, nothing
+// imported) and again skipping it, a do-not-call list and a preview
+// campaign, and sees the server's error for a campaign without a list; then
+// agent1 logs into the campaign from the Agent view's outbound desk.
+func TestBrowserOutbound(t *testing.T) {
+	runBrowserScript(t, "outbound.js", "outbound-schema-form.png", "outbound-import-report.png", "outbound-contacts.png",
+		"outbound-campaign-form.png", "outbound-campaign-error.png", "outbound-desk.png")
+}
+
 // runBrowserScript runs one tests/browser script against a fresh demo app
 // and checks its closing JSON line and screenshots. Without node, the system
 // Chromium or the npm dependencies it skips, or fails when

@@ -14,6 +14,7 @@ import (
 	"github.com/centralita/centralita/internal/app"
 	"github.com/centralita/centralita/internal/clock"
 	"github.com/centralita/centralita/internal/config"
+	"github.com/centralita/centralita/internal/telephony/sim"
 )
 
 // Options tune Start.
@@ -29,6 +30,9 @@ type Options struct {
 	// Data is the data directory; default a new temporary one. Give the
 	// same one twice to restart a program on its data.
 	Data string
+	// Numbers says how the simulated switch's external numbers (the
+	// customers campaigns call) behave; default the demo's customers.
+	Numbers func(number string) sim.Party
 }
 
 // Start runs an app until the test ends and returns it.
@@ -66,6 +70,9 @@ func Start(t testing.TB, o Options) *app.App {
 	var opts []app.Option
 	if o.Clock != nil {
 		opts = append(opts, app.WithClock(o.Clock))
+	}
+	if o.Numbers != nil {
+		opts = append(opts, app.WithNumbers(o.Numbers))
 	}
 	ctx := context.Background()
 	a, err := app.New(ctx, cfg, log, opts...)

@@ -13,6 +13,7 @@ import { api, listAll } from './api.js';
 import { openNotifications } from './notifications.js';
 import { ErrorBox } from './errors.js';
 import { t, getLang } from './i18n.js';
+import { OutboundDesk } from './desk.js';
 
 const html = htm.bind(h);
 
@@ -291,6 +292,7 @@ export function AgentView({ me }) {
           </li>`)}
         </ul>`}
     </section>
+    <${OutboundDesk} me=${me} />
     ${canSimulate && html`<${SimulatePanel} />`}
   </div>`;
 }

@@ -9,6 +9,7 @@ import { initSession, logout, clearSession, startLogin } from './auth.js';
 import { t, getLang, setLang, languages } from './i18n.js';
 import { ErrorBox } from './errors.js';
 import { AgentView } from './agent.js';
+import { SchemasSection, ContactListsSection, DncSection, CampaignsSection, CallbacksSection } from './outbound.js';
 
 const html = htm.bind(h);
 
@@ -384,31 +385,44 @@ function Members({ queue, isAdmin, onClose }) {
 
 // ---- shell ----------------------------------------------------------------
 
-const TABS = ['users', 'devices', 'skills', 'queues', 'wrapupcodes', 'presence', 'clients', 'agent'];
+const TABS = ['users', 'devices', 'skills', 'queues', 'wrapupcodes', 'presence', 'clients',
+  'schemas', 'contactlists', 'dnclists', 'campaigns', 'callbacks', 'agent'];
+// The outbound tabs are for supervisors and admins; agents also get Callbacks.
+const SUPERVISOR_TABS = new Set(['schemas', 'contactlists', 'dnclists', 'campaigns']);
+const tabsFor = (me) => {
+  const roles = me?.roles || [];
+  const supervisor = roles.includes('admin') || roles.includes('supervisor');
+  return TABS.filter((name) => (SUPERVISOR_TABS.has(name) ? supervisor : name !== 'callbacks' || supervisor || roles.includes('agent')));
+};
 // The tab named by the hash, else the default: the Agent view for agent-only
 // users (their day is spent there), Users for everyone else.
 const defaultTab = (me) => (me?.roles?.length === 1 && me.roles[0] === 'agent' ? 'agent' : TABS[0]);
-const tabFromHash = (fallback = TABS[0]) => (TABS.includes(location.hash.slice(1)) ? location.hash.slice(1) : fallback);
+const tabFromHash = (fallback = TABS[0], tabs = TABS) => (tabs.includes(location.hash.slice(1)) ? location.hash.slice(1) : fallback);
 
 function Section({ tab, me, isAdmin }) {
   if (tab === 'agent') return html`<${AgentView} me=${me} />`;
+  if (tab === 'schemas') return html`<${SchemasSection} isAdmin=${isAdmin} />`;
+  if (tab === 'contactlists') return html`<${ContactListsSection} isAdmin=${isAdmin} />`;
+  if (tab === 'dnclists') return html`<${DncSection} isAdmin=${isAdmin} />`;
+  if (tab === 'campaigns') return html`<${CampaignsSection} isAdmin=${isAdmin} />`;
+  if (tab === 'callbacks') return html`<${CallbacksSection} me=${me} />`;
   if (tab === 'queues') return html`<${QueuesSection} isAdmin=${isAdmin} />`;
   if (tab === 'clients') return html`<${ClientsSection} isAdmin=${isAdmin} />`;
   return html`<${Resource} key=${tab} spec=${specs[tab]} me=${me} isAdmin=${isAdmin} />`;
 }
 
-function Tabs({ tab }) {
+function Tabs({ tab, tabs = TABS }) {
   // Arrow keys move between tabs, as the ARIA tabs pattern expects.
   const onKeyDown = (e) => {
     const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
     if (!step) return;
-    const next = TABS[(TABS.indexOf(tab) + step + TABS.length) % TABS.length];
+    const next = tabs[(tabs.indexOf(tab) + step + tabs.length) % tabs.length];
     location.hash = next;
     document.getElementById('tab-' + next)?.focus();
   };
   return html`<nav class="tabs">
     <div role="tablist" aria-label=${t('sections')} onKeyDown=${onKeyDown}>
-      ${TABS.map((name) => html`<button type="button" role="tab" id=${'tab-' + name} key=${name}
+      ${tabs.map((name) => html`<button type="button" role="tab" id=${'tab-' + name} key=${name}
         aria-selected=${name === tab ? 'true' : 'false'} aria-controls="panel" tabindex=${name === tab ? 0 : -1}
         onClick=${() => { location.hash = name; }}>${t(name)}</button>`)}
     </div>
@@ -444,15 +458,17 @@ function App() {
   const [, setLangState] = useState(getLang());
   const [tab, setTab] = useState(() => tabFromHash());
   const fallback = useRef(TABS[0]); // the default tab, known once /users/me answers
+  const allowed = useRef(TABS); // the tabs the user may see, known once /users/me answers
 
   useEffect(() => {
-    const onHash = () => setTab(tabFromHash(fallback.current));
+    const onHash = () => setTab(tabFromHash(fallback.current, allowed.current));
     addEventListener('hashchange', onHash);
     (async () => {
       await initSession();
       const me = await api('/api/v2/users/me');
       fallback.current = defaultTab(me);
-      setTab(tabFromHash(fallback.current)); // initSession may have restored the hash
+      allowed.current = tabsFor(me);
+      setTab(tabFromHash(fallback.current, allowed.current)); // initSession may have restored the hash
       setSession({ phase: 'ready', me });
     })().catch((error) => setSession({ phase: 'error', error }));
     return () => removeEventListener('hashchange', onHash);
@@ -476,7 +492,7 @@ function App() {
   }
   const isAdmin = (session.me.roles || []).includes('admin');
   return html`<${Header} me=${session.me} onLang=${onLang} />
-    <${Tabs} tab=${tab} />
+    <${Tabs} tab=${tab} tabs=${tabsFor(session.me)} />
     <main id="panel" role="tabpanel" aria-labelledby=${'tab-' + tab}>
       <h2>${t(tab)}</h2>
       <${Section} tab=${tab} me=${session.me} isAdmin=${isAdmin} />

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/centralita/centralita/internal/dialer/dialersim"
+	"github.com/centralita/centralita/internal/dialer/pacing"
+)
+
+func benchDialerCmd() *cobra.Command {
+	var (
+		quick   bool
+		reps    int
+		seed    uint64
+		hours   float64
+		workers int
+		target  float64
+	)
+	c := &cobra.Command{
+		Use:   "dialer",
+		Short: "Dialer simulation: progressive vs predictive pacing against the simulated switch",
+		Long: `Runs the dialer's pacer (internal/dialer/pacing) against the simulated switch
+on a discrete-event clock over the grid agents {5, 10, 25, 50, 100} × live-answer
+probability {0.1, 0.2, 0.3, 0.5} × average handle time {60, 120, 300 s}, in
+progressive and predictive mode, with the customer model of the reference notes
+(§3.5): live answer with probability p after U(5, 20) s, else busy or rejected
+after U(3, 25) s; exponential handle time; a live answer waits at most 2 s for an
+agent, else it is abandoned (prompt, hang up). Each cell runs --reps
+replications of a --hours shift; progressive and predictive see the same
+customers.
+
+Prints occupancy (handle time / logged-in time), abandonment (% of live
+answers) and talk-minutes per agent-hour for both modes next to the §3.5
+baseline; the last line is a JSON object. --quick runs agents {10, 100} ×
+p {0.1, 0.3} × AHT 120 s, 1 replication.`,
+		Args: cobra.NoArgs,
+	}
+	f := c.Flags()
+	f.BoolVar(&quick, "quick", false, "a subset: agents {10,100} × p {0.1,0.3} × AHT 120 s, 1 replication (unless given)")
+	f.IntVar(&reps, "reps", 4, "replications per cell and mode")
+	f.Uint64Var(&seed, "seed", 1, "random seed")
+	f.Float64Var(&hours, "hours", 8, "shift length in hours")
+	f.IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "replications run in parallel")
+	f.Float64Var(&target, "target", 0, "predictive abandonment target in % of live answers (0: 0.9 × the 3 % cap)")
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		cells := dialersim.Grid()
+		if quick {
+			cells = dialersim.QuickGrid()
+			if !f.Changed("reps") {
+				reps = 1
+			}
+		}
+		if reps < 1 || hours <= 0 {
+			return fmt.Errorf("--reps must be ≥ 1 and --hours > 0")
+		}
+		w := cmd.OutOrStdout()
+		host, _ := os.Hostname()
+		fmt.Fprintf(w, "dialer bench: %d cells × 2 modes × %d replications of %g h, seed %d; %s %s/%s, GOMAXPROCS %d, %d workers, host %s\n",
+			len(cells), reps, hours, seed, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), workers, host)
+		start := time.Now()
+		res := dialersim.RunGrid(dialersim.GridOptions{
+			Cells:   cells,
+			Reps:    reps,
+			Shift:   time.Duration(hours * float64(time.Hour)),
+			Seed:    seed,
+			Workers: workers,
+			Pacing:  pacing.Config{Target: target / 100},
+		})
+		return printDialerBench(w, res, time.Since(start))
+	}
+	return c
+}
+
+func printDialerBench(w io.Writer, res []dialersim.CellResult, elapsed time.Duration) error {
+	var (
+		maxAb, maxRepAb, occ100 float64
+		occ100Found             bool
+		below, belowProg        int
+		events                  uint64
+		placed                  int
+	)
+	lastAHT := time.Duration(-1)
+	for _, r := range res {
+		c := r.Cell
+		if c.AHT != lastAHT {
+			lastAHT = c.AHT
+			fmt.Fprintf(w, "\nAHT %v\n", c.AHT)
+			fmt.Fprintf(w, "%6s %4s | %8s %8s | %8s %7s %7s %8s | %17s | %6s %s\n",
+				"agents", "p", "prog occ", "talk/h", "pred occ", "aband", "max rep", "talk/h", "baseline prog/pred", "Δ base", "")
+		}
+		pr, pd := r.Progressive, r.Predictive
+		base := "—"
+		delta := ""
+		if r.HasBaseline {
+			base = fmt.Sprintf("%.1f / %.1f", r.Baseline.Progressive, r.Baseline.Predictive)
+			delta = fmt.Sprintf("%+.1f", 100*pd.Occupancy-r.Baseline.Predictive)
+		}
+		mark := ""
+		if r.BelowBaseline() {
+			mark += " BELOW-BASELINE"
+			below++
+		}
+		if r.BelowProgressive() {
+			mark += " BELOW-PROGRESSIVE"
+			belowProg++
+		}
+		fmt.Fprintf(w, "%6d %4.1f | %7.1f%% %8.1f | %7.1f%% %6.2f%% %6.2f%% %8.1f | %17s | %6s%s\n",
+			c.Agents, c.P, 100*pr.Occupancy, pr.TalkMinPerAgentHour, 100*pd.Occupancy, pd.AbandonPct, pd.MaxRepAbandonPct, pd.TalkMinPerAgentHour, base, delta, mark)
+		maxAb = max(maxAb, pd.AbandonPct, pr.AbandonPct)
+		maxRepAb = max(maxRepAb, pd.MaxRepAbandonPct, pr.MaxRepAbandonPct)
+		if c.Agents == 100 && c.P == 0.3 && c.AHT == 120*time.Second {
+			occ100, occ100Found = 100*pd.Occupancy, true
+		}
+		events += pr.Events + pd.Events
+		placed += pr.Placed + pd.Placed
+	}
+	fmt.Fprintf(w, "\noccupancy = handle time / logged-in time; aband = abandoned / live answers over the cell's replications (max rep: the worst replication); talk/h = talk-minutes per agent-hour\n")
+	fmt.Fprintf(w, "%d calls placed, %d switch events, %v wall clock\n", placed, events, elapsed.Round(time.Millisecond))
+	out := map[string]any{
+		"max_abandon_pct":         round(maxAb, 2),
+		"max_rep_abandon_pct":     round(maxRepAb, 2),
+		"cells_below_baseline":    below,
+		"cells_below_progressive": belowProg,
+		"cells":                   len(res),
+		"calls_placed":            placed,
+		"switch_events":           events,
+		"elapsed_s":               round(elapsed.Seconds(), 1),
+	}
+	if occ100Found {
+		out["occupancy_100_p03_aht120"] = round(occ100, 1)
+	} else {
+		out["occupancy_100_p03_aht120"] = nil
+	}
+	if len(res) > 0 {
+		out["reps"] = res[0].Predictive.Reps
+		out["hours"] = res[0].Predictive.Shift.Hours()
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(w, string(b))
+	return err
+}

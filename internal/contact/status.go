@@ -1,0 +1,65 @@
+package contact
+
+import (
+	"context"
+	"time"
+
+	"github.com/centralita/centralita/internal/problem"
+	"github.com/centralita/centralita/internal/store"
+)
+
+// This file is what the campaigns and the dialer need beyond the contract's
+// first draft: a contact's first phone, a status change inside the
+// caller's transaction (scheduling a callback), and the reset of contacts
+// a stopped program left claimed.
+
+// ContactPhone returns the contact's first phone (E.164) or "".
+func (s *Service) ContactPhone(ctx context.Context, contactID string) (string, error) {
+	c, err := s.GetContact(ctx, contactID)
+	if err != nil {
+		return "", err
+	}
+	return c.FirstPhone(), nil
+}
+
+// SetStatus changes a contact's status inside tx: "callback" when a
+// callback is scheduled, "retry" (due now) when it is cancelled.
+func (s *Service) SetStatus(ctx context.Context, tx *store.Tx, contactID, status string) error {
+	switch status {
+	case "new", "retry", "callback", "done", "exhausted", "dnc":
+	default:
+		return problem.Invalidf("status", "%q is not a contact status", status)
+	}
+	now := store.Millis(s.clock.Now())
+	next := int64(0)
+	if status == "retry" {
+		next = now
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE contacts SET status = $1, next_attempt_at = $2, modified_at = $3 WHERE id = $4`, status, next, now, contactID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return problem.NotFoundf("contact %s does not exist", contactID)
+	}
+	return nil
+}
+
+// ReleaseClaims puts contacts left "dialing" (claimed by a dialer that
+// stopped before their call's outcome was known) back as due now.
+func (s *Service) ReleaseClaims(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE contacts SET status = 'retry', next_attempt_at = $1, modified_at = $1 WHERE status = 'dialing'`, store.Millis(now))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// Unclaim gives back a contact a dialer claimed but did not call (a
+// preview taken back for a due callback): due again now, no attempt
+// counted.
+func (s *Service) Unclaim(ctx context.Context, contactID string) error {
+	now := store.Millis(s.clock.Now())
+	_, err := s.db.ExecContext(ctx, `UPDATE contacts SET status = 'retry', next_attempt_at = $1, modified_at = $1 WHERE id = $2 AND status = 'dialing'`, now, contactID)
+	return err
+}

@@ -1,0 +1,113 @@
+package dialersim
+
+import (
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/centralita/centralita/internal/dialer/pacing"
+)
+
+// CellResult is one cell of a grid run: both modes and the §3.5 baseline.
+type CellResult struct {
+	Cell        Cell
+	Progressive Result
+	Predictive  Result
+	Baseline    Baseline
+	HasBaseline bool
+}
+
+// BelowBaseline: predictive occupancy under the baseline's predictive
+// column (compared unrounded against the printed figure).
+func (r CellResult) BelowBaseline() bool {
+	return r.HasBaseline && 100*r.Predictive.Occupancy < r.Baseline.Predictive
+}
+
+// BelowProgressive: predictive occupancy under progressive on the same
+// customers.
+func (r CellResult) BelowProgressive() bool {
+	return r.Predictive.Occupancy < r.Progressive.Occupancy
+}
+
+// GridOptions configures RunGrid.
+type GridOptions struct {
+	Cells   []Cell
+	Reps    int           // replications per cell and mode (default 4)
+	Shift   time.Duration // default 8 hours
+	Seed    uint64
+	Workers int // parallel replications (default GOMAXPROCS)
+	Pacing  pacing.Config
+	// Done, when set, is called (from one goroutine at a time) as each cell
+	// completes.
+	Done func(CellResult)
+}
+
+// RunGrid simulates every cell in both modes, replications in parallel;
+// results come back in the order of opts.Cells and do not depend on the
+// number of workers.
+func RunGrid(opts GridOptions) []CellResult {
+	if opts.Reps <= 0 {
+		opts.Reps = 4
+	}
+	if opts.Shift <= 0 {
+		opts.Shift = 8 * time.Hour
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	out := make([]CellResult, len(opts.Cells))
+	for i, c := range opts.Cells {
+		out[i].Cell = c
+		out[i].Baseline, out[i].HasBaseline = BaselineFor(c)
+	}
+	type job struct{ cell, mode int }
+	jobs := make(chan job)
+	var mu sync.Mutex
+	left := make([]int, len(opts.Cells))
+	for i := range left {
+		left[i] = 2
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < opts.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				mode := pacing.Progressive
+				if j.mode == 1 {
+					mode = pacing.Predictive
+				}
+				r := RunCell(mode, opts.Cells[j.cell], opts.Reps, opts.Shift, opts.Seed, opts.Pacing)
+				mu.Lock()
+				if j.mode == 1 {
+					out[j.cell].Predictive = r
+				} else {
+					out[j.cell].Progressive = r
+				}
+				left[j.cell]--
+				if left[j.cell] == 0 && opts.Done != nil {
+					opts.Done(out[j.cell])
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	// Biggest cells first so the tail of the run stays parallel.
+	order := make([]int, len(opts.Cells))
+	for i := range order {
+		order[i] = i
+	}
+	weight := func(c Cell) float64 { return float64(c.Agents) / c.P / c.AHT.Seconds() }
+	for i := 1; i < len(order); i++ {
+		for j := i; j > 0 && weight(opts.Cells[order[j]]) > weight(opts.Cells[order[j-1]]); j-- {
+			order[j], order[j-1] = order[j-1], order[j]
+		}
+	}
+	for _, i := range order {
+		jobs <- job{i, 1}
+		jobs <- job{i, 0}
+	}
+	close(jobs)
+	wg.Wait()
+	return out
+}

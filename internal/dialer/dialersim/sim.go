@@ -1,0 +1,434 @@
+// Package dialersim is the dialer simulation behind `centralita bench
+// dialer`: a campaign's pacer (internal/dialer/pacing) drives a real
+// simulated switch (internal/telephony/sim) on an injected discrete-event
+// clock, with the customer model of the reference notes (§3.5 "simulation
+// baseline"):
+//
+//   - N agents, logged in for the whole shift (8 hours by default); each
+//     holds a nailed-up leg into the switch (an answered inbound leg) and is
+//     bridged to the customers it talks to;
+//   - every dialed customer is an Originate to a number whose sim.Party
+//     answers live with probability p after U(5, 20) s, or else ends
+//     non-live (busy or rejected, half each) after U(3, 25) s;
+//   - a live answer goes at once to a free agent, or waits for one at most
+//     2 s; then it is abandoned: the switch plays the "abandon" prompt and
+//     the harness hangs up;
+//   - a connected customer talks for an exponential time with mean AHT
+//     (talk + wrap-up, no separate wrap-up) and hangs up; the agent is free
+//     again at once.
+//
+// The harness reacts to every switch event (Answered, Hangup,
+// PlaybackDone) and to its own 2 s deadlines, reports them to the pacer
+// and, once the events of an instant are handled, asks the pacer how many
+// calls to place (pacer.Calls) — no polling loop. In progressive mode an
+// agent is reserved for each call in flight (Idle − InFlight), so no call
+// is ever abandoned. Every replication is deterministic for its seed, and
+// progressive and predictive runs of a cell see the same customers in the
+// same order (common random numbers).
+//
+// Occupancy = handle time inside the shift / logged-in time. Abandonment =
+// abandoned / live answers, for answers inside the shift.
+package dialersim
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/centralita/centralita/internal/dialer/pacing"
+	"github.com/centralita/centralita/internal/telephony"
+	"github.com/centralita/centralita/internal/telephony/sim"
+)
+
+// Cell is one point of the grid.
+type Cell struct {
+	Agents int
+	P      float64       // live-answer probability
+	AHT    time.Duration // mean handle time (exponential)
+}
+
+// Config is one replication.
+type Config struct {
+	Mode  pacing.Mode
+	Cell  Cell
+	Shift time.Duration // 0 means 8 hours
+	Seed  uint64
+	// Pacing overrides the pacer's configuration (its Mode is ignored).
+	Pacing pacing.Config
+	// Trace, when set, is called after every decision (diagnostics).
+	Trace func(now time.Time, placed int, s pacing.Snapshot, st pacing.Stats)
+}
+
+// Result of one replication, or the sum of several (RunCell).
+type Result struct {
+	Mode  pacing.Mode
+	Cell  Cell
+	Reps  int
+	Shift time.Duration
+
+	Occupancy           float64 // handle time / logged-in time
+	AbandonPct          float64 // abandoned / live answers × 100
+	MaxRepAbandonPct    float64 // the worst replication's abandonment
+	TalkMinPerAgentHour float64
+
+	HandleTime  time.Duration // inside the shift, all agents
+	LoggedIn    time.Duration
+	Placed      int
+	Live        int // live answers inside the shift
+	Abandoned   int
+	Connected   int
+	Events      uint64 // switch events
+	PacerCalls  int    // pacer.Calls invocations
+	MaxInFlight int
+}
+
+// Start is the simulated start of every shift: a Monday 09:00 UTC.
+var Start = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+const (
+	ringTimeout  = 30 * time.Second
+	abandonAudio = "abandon"
+)
+
+type callState int
+
+const (
+	inFlight callState = iota
+	waiting
+	connected
+	abandoned
+)
+
+type call struct {
+	leg         string
+	placedAt    time.Time
+	answeredAt  time.Time
+	connectedAt time.Time
+	state       callState
+	idx         int // index in harness.flight while in flight
+	agent       *agent
+	inShift     bool // answered inside the shift
+}
+
+type agent struct {
+	leg  string
+	call *call
+}
+
+type harness struct {
+	cfg   Config
+	clk   *eventClock
+	sw    *sim.Switch
+	pacer *pacing.Pacer
+	rng   *rand.Rand
+	ctx   context.Context
+	end   time.Time
+
+	next   sim.Party // what the number being dialed will do
+	seq    int
+	read   uint64
+	calls  map[string]*call
+	flight []*call
+	wait   []*call // FIFO of live answers waiting for an agent
+	free   []*agent
+	agents []*agent
+
+	busySnap   []time.Duration
+	flightSnap []time.Duration
+
+	res Result
+}
+
+// Simulate runs one replication.
+func Simulate(cfg Config) Result {
+	if cfg.Shift <= 0 {
+		cfg.Shift = 8 * time.Hour
+	}
+	h := &harness{
+		cfg:   cfg,
+		clk:   newEventClock(Start),
+		rng:   rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)),
+		ctx:   context.Background(),
+		end:   Start.Add(cfg.Shift),
+		calls: map[string]*call{},
+	}
+	h.sw = sim.New(h.clk, sim.Options{
+		Numbers: func(string) sim.Party { return h.next },
+		Prompts: map[string]time.Duration{abandonAudio: 4 * time.Second},
+	})
+	pc := cfg.Pacing
+	pc.Mode = cfg.Mode
+	h.pacer = pacing.New(pc, Start)
+	h.res = Result{Mode: cfg.Mode, Cell: cfg.Cell, Reps: 1, Shift: cfg.Shift}
+
+	// Agents log in: a nailed-up leg each.
+	for i := 0; i < cfg.Cell.Agents; i++ {
+		leg := h.sw.InjectCall("agent-"+strconv.Itoa(i+1), "login", sim.Caller{})
+		if err := h.sw.Answer(h.ctx, leg); err != nil {
+			panic(err)
+		}
+		a := &agent{leg: leg}
+		h.agents = append(h.agents, a)
+		h.free = append(h.free, a)
+	}
+	h.drain()
+
+	stop := h.end.Add(pacing.Grace + time.Second)
+	h.decide()
+	for {
+		t, ok := h.clk.next()
+		if !ok || t.After(stop) {
+			break
+		}
+		for h.clk.fireAt(t) {
+			h.drain()
+		}
+		if t.Before(h.end) {
+			h.decide()
+		}
+	}
+	h.clk.advanceTo(stop)
+
+	// Close the books at the end of the shift.
+	for _, a := range h.agents {
+		if c := a.call; c != nil {
+			h.res.HandleTime += h.end.Sub(c.connectedAt)
+		}
+	}
+	h.res.LoggedIn = time.Duration(cfg.Cell.Agents) * cfg.Shift
+	h.res.Events = h.sw.Emitted()
+	h.sw.Close()
+	for range h.sw.Events() { // let the switch deliver its last events and finish
+	}
+	h.res.finish()
+	h.res.MaxRepAbandonPct = h.res.AbandonPct
+	return h.res
+}
+
+func (r *Result) finish() {
+	if r.LoggedIn > 0 {
+		r.Occupancy = float64(r.HandleTime) / float64(r.LoggedIn)
+		r.TalkMinPerAgentHour = r.HandleTime.Minutes() / r.LoggedIn.Hours()
+	}
+	if r.Live > 0 {
+		r.AbandonPct = 100 * float64(r.Abandoned) / float64(r.Live)
+	}
+}
+
+// drain handles every event the switch emitted so far (handling one may
+// cause more).
+func (h *harness) drain() {
+	for h.read < h.sw.Emitted() {
+		e := <-h.sw.Events()
+		h.read++
+		h.event(e)
+	}
+}
+
+func (h *harness) event(e telephony.Event) {
+	c := h.calls[e.Leg]
+	if c == nil {
+		return // agent legs
+	}
+	now := e.Time
+	switch e.Type {
+	case telephony.Answered:
+		h.unflight(c)
+		c.answeredAt = now
+		c.inShift = now.Before(h.end)
+		h.pacer.Answered(now, now.Sub(c.placedAt), true)
+		if c.inShift {
+			h.res.Live++
+		}
+		if len(h.free) > 0 {
+			h.connect(c)
+			return
+		}
+		c.state = waiting
+		h.wait = append(h.wait, c)
+		h.clk.AfterFunc(pacing.Grace, func() { h.expire(c) })
+	case telephony.Hangup:
+		delete(h.calls, e.Leg)
+		switch c.state {
+		case inFlight:
+			h.unflight(c)
+			h.pacer.Failed(now, now.Sub(c.placedAt))
+		case connected:
+			a := c.agent
+			a.call, c.agent = nil, nil
+			h.pacer.Handled(now, now.Sub(c.connectedAt))
+			if now.After(h.end) {
+				now = h.end
+			}
+			if d := now.Sub(c.connectedAt); d > 0 {
+				h.res.HandleTime += d
+			}
+			h.free = append(h.free, a)
+			for len(h.wait) > 0 && len(h.free) > 0 {
+				w := h.wait[0]
+				h.wait = h.wait[1:]
+				h.connect(w)
+			}
+		}
+	case telephony.PlaybackDone:
+		if c.state == abandoned {
+			_ = h.sw.Hangup(h.ctx, c.leg, "")
+		}
+	}
+}
+
+// expire: a live answer's 2 s are up.
+func (h *harness) expire(c *call) {
+	if c.state != waiting {
+		return
+	}
+	for i, w := range h.wait {
+		if w == c {
+			h.wait = append(h.wait[:i], h.wait[i+1:]...)
+			break
+		}
+	}
+	c.state = abandoned
+	now := h.clk.Now()
+	h.pacer.Abandoned(now)
+	if c.inShift {
+		h.res.Abandoned++
+	}
+	if err := h.sw.Play(h.ctx, c.leg, abandonAudio); err != nil {
+		_ = h.sw.Hangup(h.ctx, c.leg, "")
+	}
+}
+
+func (h *harness) connect(c *call) {
+	a := h.free[len(h.free)-1]
+	h.free = h.free[:len(h.free)-1]
+	now := h.clk.Now()
+	if err := h.sw.Bridge(h.ctx, c.leg, a.leg); err != nil {
+		panic(err)
+	}
+	c.state, c.agent, c.connectedAt = connected, a, now
+	a.call = c
+	h.pacer.Connected(now, now.Sub(c.answeredAt))
+	if c.inShift {
+		h.res.Connected++
+	}
+}
+
+func (h *harness) unflight(c *call) {
+	if c.idx < 0 {
+		return
+	}
+	last := h.flight[len(h.flight)-1]
+	h.flight[c.idx] = last
+	last.idx = c.idx
+	h.flight = h.flight[:len(h.flight)-1]
+	c.idx = -1
+}
+
+// decide asks the pacer and places what it says.
+func (h *harness) decide() {
+	now := h.clk.Now()
+	h.busySnap = h.busySnap[:0]
+	for _, a := range h.agents {
+		if a.call != nil {
+			h.busySnap = append(h.busySnap, now.Sub(a.call.connectedAt))
+		}
+	}
+	h.flightSnap = h.flightSnap[:0]
+	for _, c := range h.flight {
+		h.flightSnap = append(h.flightSnap, now.Sub(c.placedAt))
+	}
+	snap := pacing.Snapshot{
+		Now:      now,
+		Idle:     len(h.free),
+		Busy:     h.busySnap,
+		InFlight: h.flightSnap,
+		Waiting:  len(h.wait),
+	}
+	n := h.pacer.Calls(snap)
+	if h.cfg.Trace != nil {
+		h.cfg.Trace(now, n, snap, h.pacer.Stats(now))
+	}
+	h.res.PacerCalls++
+	for i := 0; i < n; i++ {
+		h.dial(now)
+	}
+	if len(h.flight) > h.res.MaxInFlight {
+		h.res.MaxInFlight = len(h.flight)
+	}
+	h.drain()
+}
+
+// dial places one call to the next customer.
+func (h *harness) dial(now time.Time) {
+	p := h.cfg.Cell
+	u, live, nonLive, kind := h.rng.Float64(), h.rng.Float64(), h.rng.Float64(), h.rng.Float64()
+	talk := time.Duration(h.rng.ExpFloat64() * float64(p.AHT))
+	if talk < time.Millisecond {
+		talk = time.Millisecond
+	}
+	if u < p.P {
+		h.next = sim.Party{Outcome: sim.Answer, After: secs(5 + 15*live), TalkTime: talk}
+	} else {
+		o := sim.Busy
+		if kind < 0.5 {
+			o = sim.Reject
+		}
+		h.next = sim.Party{Outcome: o, After: secs(3 + 22*nonLive)}
+	}
+	h.seq++
+	leg, err := h.sw.Originate(h.ctx, telephony.OriginateRequest{
+		To:          "tel:+1555" + strconv.Itoa(1000000+h.seq),
+		From:        "+34910000000",
+		RingTimeout: ringTimeout,
+	})
+	if err != nil {
+		panic(err)
+	}
+	c := &call{leg: leg, placedAt: now, idx: len(h.flight)}
+	h.calls[leg] = c
+	h.flight = append(h.flight, c)
+	h.pacer.Placed(now)
+	h.res.Placed++
+}
+
+func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// SeedFor derives a replication's seed from the run's seed and the cell:
+// both modes of a cell get the same one.
+func SeedFor(seed uint64, c Cell, rep int) uint64 {
+	x := seed ^ 0x243f6a8885a308d3
+	for _, v := range []uint64{uint64(c.Agents), uint64(math.Round(c.P * 1000)), uint64(c.AHT / time.Second), uint64(rep)} {
+		x ^= v + 0x9e3779b97f4a7c15 + (x << 6) + (x >> 2)
+		x *= 0xbf58476d1ce4e5b9
+		x ^= x >> 31
+	}
+	return x
+}
+
+// RunCell runs reps replications of a cell in one mode and adds them up.
+func RunCell(mode pacing.Mode, c Cell, reps int, shift time.Duration, seed uint64, pc pacing.Config) Result {
+	var sum Result
+	for r := 0; r < reps; r++ {
+		res := Simulate(Config{Mode: mode, Cell: c, Shift: shift, Seed: SeedFor(seed, c, r), Pacing: pc})
+		if r == 0 {
+			sum = res
+			continue
+		}
+		sum.Reps++
+		sum.HandleTime += res.HandleTime
+		sum.LoggedIn += res.LoggedIn
+		sum.Placed += res.Placed
+		sum.Live += res.Live
+		sum.Abandoned += res.Abandoned
+		sum.Connected += res.Connected
+		sum.Events += res.Events
+		sum.PacerCalls += res.PacerCalls
+		sum.MaxInFlight = max(sum.MaxInFlight, res.MaxInFlight)
+		sum.MaxRepAbandonPct = max(sum.MaxRepAbandonPct, res.AbandonPct)
+	}
+	sum.finish()
+	return sum
+}

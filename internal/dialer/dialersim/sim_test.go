@@ -1,0 +1,75 @@
+package dialersim
+
+import (
+	"testing"
+	"time"
+
+	"github.com/centralita/centralita/internal/dialer/pacing"
+)
+
+// One small cell for one simulated hour: predictive keeps abandonment
+// within 3 % and gets more out of the agents than progressive; progressive
+// never abandons; a run is deterministic for its seed.
+func TestSmallCell(t *testing.T) {
+	c := Cell{Agents: 25, P: 0.3, AHT: 120 * time.Second}
+	prog := Simulate(Config{Mode: pacing.Progressive, Cell: c, Shift: time.Hour, Seed: 42})
+	pred := Simulate(Config{Mode: pacing.Predictive, Cell: c, Shift: time.Hour, Seed: 42})
+	t.Logf("progressive: occupancy %.1f %%, %d live, %d placed", 100*prog.Occupancy, prog.Live, prog.Placed)
+	t.Logf("predictive:  occupancy %.1f %%, abandoned %.2f %% (%d/%d), %d placed", 100*pred.Occupancy, pred.AbandonPct, pred.Abandoned, pred.Live, pred.Placed)
+	if prog.Abandoned != 0 {
+		t.Errorf("progressive abandoned %d calls", prog.Abandoned)
+	}
+	if pred.AbandonPct > 3 {
+		t.Errorf("predictive abandonment %.2f %% > 3 %%", pred.AbandonPct)
+	}
+	if pred.Occupancy <= prog.Occupancy {
+		t.Errorf("predictive occupancy %.3f not above progressive %.3f", pred.Occupancy, prog.Occupancy)
+	}
+	if pred.Live == 0 || pred.Events == 0 || pred.PacerCalls == 0 {
+		t.Errorf("nothing happened: %+v", pred)
+	}
+	again := Simulate(Config{Mode: pacing.Predictive, Cell: c, Shift: time.Hour, Seed: 42})
+	if again != pred {
+		t.Errorf("not deterministic:\n%+v\n%+v", pred, again)
+	}
+}
+
+func TestBaselineTable(t *testing.T) {
+	if n := len(Grid()); n != 60 {
+		t.Fatalf("grid has %d cells", n)
+	}
+	for _, c := range Grid() {
+		b, ok := BaselineFor(c)
+		if !ok || b.Predictive < b.Progressive-0.5 || b.Progressive < 30 {
+			t.Errorf("%+v: %+v %v", c, b, ok)
+		}
+	}
+	if b, _ := BaselineFor(Cell{Agents: 100, P: 0.3, AHT: 120 * time.Second}); b.Predictive != 95.1 {
+		t.Errorf("100/0.3/120: %+v", b)
+	}
+}
+
+func TestEventClock(t *testing.T) {
+	c := newEventClock(Start)
+	var got []int
+	c.AfterFunc(2*time.Second, func() { got = append(got, 2) })
+	stop := c.AfterFunc(time.Second, func() { got = append(got, 99) })
+	c.AfterFunc(time.Second, func() {
+		got = append(got, 1)
+		c.AfterFunc(0, func() { got = append(got, 10) })
+	})
+	if !stop.Stop() || stop.Stop() {
+		t.Fatal("Stop")
+	}
+	for {
+		at, ok := c.next()
+		if !ok {
+			break
+		}
+		for c.fireAt(at) {
+		}
+	}
+	if len(got) != 3 || got[0] != 1 || got[1] != 10 || got[2] != 2 || !c.Now().Equal(Start.Add(2*time.Second)) {
+		t.Fatalf("fired %v, now %v", got, c.Now())
+	}
+}

@@ -1,0 +1,204 @@
+package pacing
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+func durs(n int, d time.Duration) []time.Duration {
+	out := make([]time.Duration, n)
+	for i := range out {
+		out[i] = d
+	}
+	return out
+}
+
+func TestFormulas(t *testing.T) {
+	s := Snapshot{Now: t0, Idle: 5, Busy: durs(3, time.Minute), InFlight: durs(2, 5*time.Second)}
+	cases := []struct {
+		cfg  Config
+		want int
+	}{
+		{Config{Mode: Preview}, 0},
+		{Config{Mode: Progressive}, 3},
+		{Config{Mode: Power, Ratio: 2.5}, 11}, // ceil(12.5) − 2
+		{Config{Mode: Power, Ratio: 1}, 3},
+	}
+	for _, c := range cases {
+		if got := New(c.cfg, t0).Calls(s); got != c.want {
+			t.Errorf("%s ratio %v: %d calls, want %d", c.cfg.Mode, c.cfg.Ratio, got, c.want)
+		}
+	}
+	s.InFlight = durs(9, time.Second)
+	if got := New(Config{Mode: Progressive}, t0).Calls(s); got != 0 {
+		t.Errorf("progressive with more in flight than idle: %d", got)
+	}
+}
+
+// feed gives the pacer a history of n resolved calls at hit rate p, all
+// live answers connected, handle times around aht.
+func feed(p *Pacer, now time.Time, n int, hit float64, aht time.Duration, rng *rand.Rand) {
+	for i := 0; i < n; i++ {
+		p.Placed(now)
+		if rng.Float64() < hit {
+			p.Answered(now, time.Duration((5+15*rng.Float64())*float64(time.Second)), true)
+			p.Connected(now, 0)
+			p.Handled(now, time.Duration(rng.ExpFloat64()*float64(aht)))
+		} else {
+			p.Failed(now, time.Duration((3+22*rng.Float64())*float64(time.Second)))
+		}
+	}
+}
+
+func TestPredictiveNeverBelowProgressive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	p := New(Config{Mode: Predictive}, t0)
+	prog := New(Config{Mode: Progressive}, t0)
+	feed(p, t0, 3000, 0.3, 2*time.Minute, rng)
+	over := false
+	for i := 0; i < 2000; i++ {
+		idle := rng.IntN(30)
+		s := Snapshot{Now: t0.Add(time.Duration(i) * time.Second), Idle: idle, Waiting: rng.IntN(3)}
+		for j := rng.IntN(60); j > 0; j-- {
+			s.Busy = append(s.Busy, time.Duration(rng.IntN(600))*time.Second)
+		}
+		for j := rng.IntN(80); j > 0; j-- {
+			s.InFlight = append(s.InFlight, time.Duration(rng.IntN(25000))*time.Millisecond)
+		}
+		got, want := p.Calls(s), prog.Calls(s)
+		if got < want {
+			t.Fatalf("snapshot %d: predictive %d < progressive %d", i, got, want)
+		}
+		if got > want {
+			over = true
+		}
+	}
+	if !over {
+		t.Error("predictive never dialed more than progressive")
+	}
+}
+
+func TestFallsBackToProgressiveAtCap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	p := New(Config{Mode: Predictive}, t0)
+	feed(p, t0, 1000, 0.3, 2*time.Minute, rng)
+	s := Snapshot{Now: t0, Idle: 2, Busy: durs(48, 100*time.Second), InFlight: durs(1, time.Second)}
+	if n := p.Calls(s); n <= 1 {
+		t.Fatalf("with no abandonment predictive placed %d, want more than progressive", n)
+	}
+	live := p.Stats(t0).LiveToday
+	for i := 0; i < int(math.Ceil(0.03*float64(live))); i++ {
+		p.Abandoned(t0)
+	}
+	st := p.Stats(t0)
+	if !st.AtRisk {
+		t.Fatalf("at %d/%d abandoned the cap is not at risk", st.AbandonedToday, st.LiveToday)
+	}
+	if n := p.Calls(s); n != 1 {
+		t.Fatalf("at the cap predictive placed %d, want progressive's 1", n)
+	}
+	// The next day starts afresh per day, but the 30-day rate still counts.
+	next := t0.Add(24 * time.Hour)
+	st = p.Stats(next)
+	if st.LiveToday != 0 || st.Live30d != live || !st.AtRisk {
+		t.Fatalf("next day: %+v", st)
+	}
+}
+
+func TestDaysRestoreAndWindow(t *testing.T) {
+	p := New(Config{Mode: Predictive}, t0)
+	p.Answered(t0, 10*time.Second, true)
+	p.Abandoned(t0)
+	p.Answered(t0, 10*time.Second, true)
+	days := []Day{{Date: "2026-10-01", Live: 500, Abandoned: 9}, {Date: "2026-11-10", Live: 100, Abandoned: 2}, {Date: "2026-11-22", Live: 50, Abandoned: 1}}
+	q := New(Config{Mode: Predictive}, t0)
+	q.Restore(append(p.Days(), days...))
+	got := q.Days()
+	want := []Day{{Date: "2026-11-10", Live: 100, Abandoned: 2}, {Date: "2026-11-22", Live: 50, Abandoned: 1}, {Date: "2026-11-23", Live: 2, Abandoned: 1}}
+	if len(got) != len(want) {
+		t.Fatalf("days %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("days %+v, want %+v", got, want)
+		}
+	}
+	st := q.Stats(t0)
+	if st.LiveToday != 2 || st.AbandonedToday != 1 || st.Live30d != 152 || st.Abandoned30d != 4 {
+		t.Fatalf("stats %+v", st)
+	}
+	// 2026-11-10 leaves the window on 2026-12-10 (30 days: 11-11 … 12-10).
+	st = q.Stats(time.Date(2026, 12, 10, 12, 0, 0, 0, time.UTC))
+	if st.Live30d != 52 || st.Abandoned30d != 2 {
+		t.Fatalf("30 days later: %+v", st)
+	}
+	if d := q.Days(); d[0].Date != "2026-11-22" {
+		t.Fatalf("old days kept: %+v", d)
+	}
+}
+
+func TestLocationDay(t *testing.T) {
+	madrid, err := time.LoadLocation("Europe/Madrid")
+	if err != nil {
+		t.Skip(err)
+	}
+	p := New(Config{Mode: Progressive, Location: madrid}, t0)
+	late := time.Date(2026, 11, 23, 23, 30, 0, 0, time.UTC) // 00:30 on the 24th in Madrid
+	p.Answered(late, time.Second, true)
+	if d := p.Days(); d[len(d)-1].Date != "2026-11-24" {
+		t.Fatalf("days %+v", d)
+	}
+}
+
+func TestEstimatorsConverge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	p := New(Config{Mode: Predictive}, t0)
+	feed(p, t0, 20000, 0.35, 90*time.Second, rng)
+	st := p.Stats(t0)
+	if math.Abs(st.HitRate-0.35) > 0.04 {
+		t.Errorf("hit rate %.3f, want 0.35", st.HitRate)
+	}
+	if d := st.AnswerDelay.Seconds(); math.Abs(d-12.5) > 1 {
+		t.Errorf("answer delay %.1f s, want 12.5", d)
+	}
+	if a := st.AHT.Seconds(); math.Abs(a-90) > 10 {
+		t.Errorf("AHT %.1f s, want 90", a)
+	}
+	// A step change is followed within a few thousand calls.
+	feed(p, t0, 4000, 0.15, 90*time.Second, rng)
+	if h := p.Stats(t0).HitRate; math.Abs(h-0.15) > 0.04 {
+		t.Errorf("after the step the hit rate is %.3f, want 0.15", h)
+	}
+	// The in-flight model: a call unanswered for 19 s is less likely to be
+	// a live answer to come than a fresh one.
+	p.rebuild(t0.Add(time.Hour))
+	fresh, old := p.inflight[2][kPoints-1], p.inflight[38][kPoints-1]
+	if !(old < fresh) {
+		t.Errorf("P(live within the horizon): fresh %.3f, 19 s old %.3f", fresh, old)
+	}
+}
+
+// BenchmarkCalls: a predictive decision with 300 calls in flight and 100
+// busy agents.
+func BenchmarkCalls(b *testing.B) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	p := New(Config{Mode: Predictive}, t0)
+	feed(p, t0, 5000, 0.1, 2*time.Minute, rng)
+	s := Snapshot{Now: t0, Idle: 3, Waiting: 0}
+	for i := 0; i < 300; i++ {
+		s.InFlight = append(s.InFlight, time.Duration(rng.IntN(25000))*time.Millisecond)
+	}
+	for i := 0; i < 97; i++ {
+		s.Busy = append(s.Busy, time.Duration(rng.IntN(300))*time.Second)
+	}
+	p.Calls(s)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p.Calls(s)
+	}
+}
