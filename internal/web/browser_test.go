@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/centralita/centralita/internal/app/apptest"
+	"github.com/centralita/centralita/internal/telephony/sim"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -40,9 +41,14 @@ func TestBrowserAgent(t *testing.T) {
 // imported) and again skipping it, a do-not-call list and a preview
 // campaign, and sees the server's error for a campaign without a list; then
 // agent1 logs into the campaign from the Agent view's outbound desk.
+//
+// Then agent1 works the demo's preview campaign: On queue, the record is
+// offered, Dial, the customer (answering at once here) talks and hangs up,
+// Categorize, Ready, and the next record is offered.
 func TestBrowserOutbound(t *testing.T) {
-	runBrowserScript(t, "outbound.js", "outbound-schema-form.png", "outbound-import-report.png", "outbound-contacts.png",
-		"outbound-campaign-form.png", "outbound-campaign-error.png", "outbound-desk.png")
+	quick := func(string) sim.Party { return sim.Party{Outcome: sim.Answer, After: time.Second, TalkTime: 3 * time.Second} }
+	runBrowserScriptWith(t, apptest.Options{Numbers: quick}, "outbound.js", "outbound-schema-form.png", "outbound-import-report.png", "outbound-contacts.png",
+		"outbound-campaign-form.png", "outbound-campaign-error.png", "outbound-desk.png", "outbound-preview.png", "outbound-release.png")
 }
 
 // runBrowserScript runs one tests/browser script against a fresh demo app
@@ -50,6 +56,12 @@ func TestBrowserOutbound(t *testing.T) {
 // Chromium or the npm dependencies it skips, or fails when
 // CENTRALITA_REQUIRE_PEERS=1.
 func runBrowserScript(t *testing.T, script string, screenshots ...string) {
+	t.Helper()
+	runBrowserScriptWith(t, apptest.Options{}, script, screenshots...)
+}
+
+// runBrowserScriptWith is runBrowserScript on an app started with o.
+func runBrowserScriptWith(t *testing.T, o apptest.Options, script string, screenshots ...string) {
 	t.Helper()
 	dir, err := filepath.Abs(filepath.Join("..", "..", "tests", "browser"))
 	if err != nil {
@@ -72,7 +84,7 @@ func runBrowserScript(t *testing.T, script string, screenshots ...string) {
 		t.Skip(missing)
 	}
 
-	a := apptest.Start(t, apptest.Options{})
+	a := apptest.Start(t, o)
 	// Screenshots (and the failure shot) go to a temp dir, or to
 	// CENTRALITA_BROWSER_SHOTS when set, so they can be looked at afterwards.
 	shots := os.Getenv("CENTRALITA_BROWSER_SHOTS")

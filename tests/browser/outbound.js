@@ -365,6 +365,33 @@ async function main() {
     run.currentPage = ap;
   });
 
+  await step('work the demo preview campaign: dial, categorize, ready', async () => {
+    const panel = ap.getByRole('tabpanel');
+    const desk = panel.locator('section.desk');
+    await panel.getByRole('button', { name: 'On queue', exact: true }).click();
+    await desk.getByRole('button', { name: 'Log out of campaign', exact: true }).click();
+    await visible(desk.locator('[data-testid=outbound-campaign]').getByText('None', { exact: true }), 'no current campaign');
+    await desk.getByLabel('Campaign', { exact: true }).selectOption({ label: '98 - Preview Cobranzas' });
+    await desk.getByRole('button', { name: 'Log in to campaign', exact: true }).click();
+    const dial = desk.getByRole('button', { name: 'Dial', exact: true });
+    await visible(dial, 'the record offered for preview ("Dial")');
+    await visible(desk.getByRole('button', { name: 'Skip', exact: true }), '"Skip" next to "Dial"');
+    await shot(ap, 'outbound-preview.png');
+    await dial.click();
+    // The customer answers after 1 s and hangs up 3 s later: the contact
+    // then waits to be released.
+    const categorize = desk.getByRole('button', { name: 'Categorize', exact: true });
+    await visible(categorize, 'the release form after the call');
+    await desk.getByLabel('Category', { exact: true }).selectOption({ label: 'Venta' });
+    await desk.getByLabel('Subcategory', { exact: true }).selectOption({ label: 'Cerrada' });
+    await shot(ap, 'outbound-release.png');
+    await categorize.click();
+    const ready = desk.getByRole('button', { name: 'Ready', exact: true });
+    await visible(ready, '"Ready" after releasing the contact');
+    await ready.click();
+    await visible(desk.getByRole('button', { name: 'Dial', exact: true }), 'the next record after "Ready"');
+  });
+
   await step('desk in Spanish, then log out of the campaign', async () => {
     const panel = ap.getByRole('tabpanel');
     const desk = panel.locator('section.desk');
