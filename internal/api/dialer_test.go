@@ -456,3 +456,56 @@ func startDialerOn(t *testing.T, e *testEnv) *dialEnv {
 	}
 	return d
 }
+
+// TestDialerCallingHoursInContactZone: a progressive campaign whose window
+// is 12:00–12:30 with the campaign in New York calls the demo's Spanish
+// contacts by their own zone (Europe/Madrid, from the number): it dials
+// from 12:00 Madrid, stops at 12:30, and the contacts it did not reach
+// come due at 12:00 Madrid the next day.
+func TestDialerCallingHoursInContactZone(t *testing.T) {
+	d := startDialer(t, func(string) sim.Party { return sim.Party{Outcome: sim.Busy, After: 10 * time.Second} })
+	pc := campaign.Defaults()
+	pc.Name, pc.Number, pc.DialingMode, pc.State = "Horario", 56, "progressive", campaign.On
+	pc.ContactListIDs, pc.QueueID = []string{d.list.ID}, d.ventas
+	pc.CallingHours = campaign.CallingHours{TimeZone: "America/New_York",
+		Windows: []campaign.Window{{Days: campaign.Days, Start: "12:00", End: "12:30"}}}
+	pc, err := d.app.Campaigns.Create(d.ctx, pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	madrid, _ := time.LoadLocation("Europe/Madrid")
+	if now := d.clock.Now().In(madrid); now.Hour() != 12 || now.Minute() != 0 {
+		t.Fatalf("the test expects 12:00 in Madrid, it is %v", now)
+	}
+	d.agent(t, "agent1", "1001", pc.ID)
+	count := func(status string) int {
+		_, n, err := d.app.Contacts.ListContacts(d.ctx, d.list.ID, "", status, contact.Page{Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for i := 0; i < 180; i++ { // 30 minutes
+		d.advance(t, 10*time.Second)
+	}
+	reached := count("done")
+	if reached < 100 {
+		t.Fatalf("only %d contacts were called between 12:00 and 12:30 Madrid", reached)
+	}
+	for i := 0; i < 60; i++ { // 10 more minutes: outside the window
+		d.advance(t, 10*time.Second)
+	}
+	if got := count("done"); got > reached+1 {
+		t.Fatalf("calls went on after 12:30 Madrid: %d contacts reached, %d at 12:30", got, reached)
+	}
+	cs, _, err := d.app.Contacts.ListContacts(d.ctx, d.list.ID, "", "retry", contact.Page{Limit: 5})
+	if err != nil || len(cs) == 0 {
+		t.Fatalf("no contact was put off to the next window: %v", err)
+	}
+	want := time.Date(2026, 5, 2, 12, 0, 0, 0, madrid)
+	for _, c := range cs {
+		if c.TimeZone != "Europe/Madrid" || !c.NextAttempt.Equal(want) || c.Attempts != 0 {
+			t.Fatalf("deferred contact: zone %s next %v attempts %d, want Europe/Madrid %v 0", c.TimeZone, c.NextAttempt, c.Attempts, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package contact
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/centralita/centralita/internal/problem"
@@ -62,4 +63,30 @@ func (s *Service) Unclaim(ctx context.Context, contactID string) error {
 	now := store.Millis(s.clock.Now())
 	_, err := s.db.ExecContext(ctx, `UPDATE contacts SET status = 'retry', next_attempt_at = $1, modified_at = $1 WHERE id = $2 AND status = 'dialing'`, now, contactID)
 	return err
+}
+
+// Defer puts off a claimed or due contact until `until` without counting
+// an attempt (its calling hours do not allow a call now).
+func (s *Service) Defer(ctx context.Context, contactID string, until time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE contacts SET status = 'retry', next_attempt_at = $1, modified_at = $2
+		WHERE id = $3 AND status IN ('new', 'retry', 'dialing')`, store.Millis(until), store.Millis(s.clock.Now()), contactID)
+	return err
+}
+
+// NextDue returns when the earliest contact of the lists waiting for a
+// retry comes due (zero when none): the dialer's timer instead of polling.
+func (s *Service) NextDue(ctx context.Context, listIDs []string) (time.Time, error) {
+	if len(listIDs) == 0 {
+		return time.Time{}, nil
+	}
+	args := make([]any, len(listIDs))
+	for i, id := range listIDs {
+		args[i] = id
+	}
+	var at sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM contacts WHERE status = 'retry' AND list_id IN (`+placeholders(1, len(listIDs))+`)`, args...).Scan(&at)
+	if err != nil || !at.Valid {
+		return time.Time{}, err
+	}
+	return store.Time(at.Int64), nil
 }

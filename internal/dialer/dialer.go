@@ -78,6 +78,8 @@ type Contacts interface {
 	Finish(ctx context.Context, a contact.Attempt, status string, next time.Time) error
 	Blocked(ctx context.Context, dncListIDs []string, e164 string) (bool, error)
 	Unclaim(ctx context.Context, contactID string) error
+	Defer(ctx context.Context, contactID string, until time.Time) error
+	NextDue(ctx context.Context, listIDs []string) (time.Time, error)
 }
 
 // Campaigns is what the dialer needs of the campaigns.
@@ -487,6 +489,9 @@ func (e *Engine) serve(id string) {
 	if r == nil {
 		return
 	}
+	if !r.drained.IsZero() {
+		e.armDue(r) // a retry may have come due sooner than the timer set
+	}
 	for len(r.waiting) > 0 {
 		a := e.firstFree(id)
 		if a == nil {
@@ -567,7 +572,8 @@ func (e *Engine) snapshot(r *run) pacing.Snapshot {
 }
 
 // next takes the campaign's next callable contact: due, allowed by the
-// calling hours in its time zone, not on a do-not-call list, claimed.
+// calling hours in its time zone, not on a do-not-call list, claimed. When
+// nothing is due it arms one timer for when the next retry comes due.
 func (e *Engine) next(r *run) (contact.Contact, bool) {
 	ctx, now := e.ctx, e.now()
 	for {
@@ -582,13 +588,7 @@ func (e *Engine) next(r *run) (contact.Contact, bool) {
 			}
 			if len(cs) == 0 {
 				r.drained = now
-				// Contacts come due again (retries): look again then.
-				e.after("due:"+r.c.ID, time.Minute, func() {
-					if r := e.runs[r.c.ID]; r != nil {
-						r.drained = time.Time{}
-						e.serve(r.c.ID)
-					}
-				})
+				e.armDue(r)
 				return contact.Contact{}, false
 			}
 			r.queue = cs
@@ -600,10 +600,15 @@ func (e *Engine) next(r *run) (contact.Contact, bool) {
 			e.finishContact(contact.Attempt{ContactID: c.ID, CampaignID: r.c.ID, Outcome: "failed", Started: now, Ended: now}, "done", time.Time{})
 			continue
 		}
-		zone := c.TimeZone
-		if !r.c.Allows(now, zone) {
-			// Not now in the contact's zone: leave it for later (the
-			// minute look-again finds it).
+		if !r.c.Allows(now, c.TimeZone) {
+			// Not now in the contact's zone: it comes due when its hours open.
+			until := r.c.NextAllowed(now, c.TimeZone)
+			if until.IsZero() {
+				until = now.Add(24 * time.Hour)
+			}
+			if err := e.o.Contacts.Defer(ctx, c.ID, until); err != nil {
+				e.log.Warn("dialer: deferring a contact failed", "contact", c.ID, "err", err)
+			}
 			continue
 		}
 		if blocked, err := e.o.Contacts.Blocked(ctx, r.c.DNCListIDs, phone); err == nil && blocked {
@@ -616,6 +621,21 @@ func (e *Engine) next(r *run) (contact.Contact, bool) {
 		}
 		return c, true
 	}
+}
+
+// armDue sets the campaign's timer for its next contact coming due.
+func (e *Engine) armDue(r *run) {
+	at, err := e.o.Contacts.NextDue(e.ctx, r.c.ContactListIDs)
+	if err != nil || at.IsZero() {
+		return
+	}
+	id := r.c.ID
+	e.after("due:"+id, max(at.Sub(e.now()), time.Second), func() {
+		if r := e.runs[id]; r != nil {
+			r.drained = time.Time{}
+			e.serve(id)
+		}
+	})
 }
 
 func reasonOf(c contact.Contact) string {

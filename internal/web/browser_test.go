@@ -46,7 +46,9 @@ func TestBrowserAgent(t *testing.T) {
 // offered, Dial, the customer (answering at once here) talks and hangs up,
 // Categorize, Ready, and the next record is offered.
 func TestBrowserOutbound(t *testing.T) {
-	quick := func(string) sim.Party { return sim.Party{Outcome: sim.Answer, After: time.Second, TalkTime: 3 * time.Second} }
+	quick := func(string) sim.Party {
+		return sim.Party{Outcome: sim.Answer, After: time.Second, TalkTime: 3 * time.Second}
+	}
 	runBrowserScriptWith(t, apptest.Options{Numbers: quick}, "outbound.js", "outbound-schema-form.png", "outbound-import-report.png", "outbound-contacts.png",
 		"outbound-campaign-form.png", "outbound-campaign-error.png", "outbound-desk.png", "outbound-preview.png", "outbound-release.png")
 }
