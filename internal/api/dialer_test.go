@@ -509,3 +509,48 @@ func TestDialerCallingHoursInContactZone(t *testing.T) {
 		}
 	}
 }
+
+// TestDialerAbandonRecordSurvivesRestart: the day's live answers and
+// abandons (what the 3 % cap is computed from) are read back from the
+// attempt record after a restart.
+func TestDialerAbandonRecordSurvivesRestart(t *testing.T) {
+	data, clk := t.TempDir(), newFakeClock()
+	customers := everyoneAnswers(5*time.Second, 20*time.Second)
+	e1 := startEnv(t, apptest.Options{Clock: clk, RateLimit: 100000, Numbers: customers, Data: data})
+	d := startDialerOn(t, e1)
+	pc := campaign.Defaults()
+	pc.Name, pc.Number, pc.DialingMode, pc.PowerRatio, pc.State = "Power restart", 57, "power", 3, campaign.On
+	pc.ContactListIDs, pc.QueueID = []string{d.list.ID}, d.ventas
+	pc, err := d.app.Campaigns.Create(d.ctx, pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.agent(t, "agent1", "1001", pc.ID)
+	d.advance(t, 5*time.Second)
+	d.advance(t, 2*time.Second)
+	d.advance(t, 20*time.Second)
+	conv, _ := d.desk(t, "agent1")["pendingRelease"].(map[string]any)
+	if conv == nil {
+		t.Fatal("no contact to release")
+	}
+	d.must(t, 204, "POST", "/api/v2/outbound/conversations/"+conv["conversationId"].(string)+"/release", d.token(t, "agent1"), map[string]any{})
+	stats := func() map[string]any {
+		return d.must(t, 200, "GET", "/api/v2/outbound/campaigns/"+pc.ID+"/stats", d.token(t, "supervisor"), nil).obj(t)
+	}
+	before := stats()
+	if before["abandonedToday"] != float64(2) || before["liveAnswersToday"] != float64(3) {
+		t.Fatalf("before the restart: %v", before)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e1.app.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Minute)
+	d = startDialerOn(t, startEnv(t, apptest.Options{Clock: clk, RateLimit: 100000, Numbers: customers, Data: data}))
+	d.quiet(t)
+	after := stats()
+	if after["abandonedToday"] != float64(2) || after["liveAnswersToday"] != float64(3) || after["abandoned30d"] != float64(2) {
+		t.Fatalf("after the restart: %v", after)
+	}
+}

@@ -90,3 +90,32 @@ func (s *Service) NextDue(ctx context.Context, listIDs []string) (time.Time, err
 	}
 	return store.Time(at.Int64), nil
 }
+
+// Answer is a campaign call answered by a person, and whether it was
+// abandoned (no agent within 2 s).
+type Answer struct {
+	At        time.Time
+	Abandoned bool
+}
+
+// AnsweredSince lists a campaign's live answers since t: the record a
+// restarted dialer reads back so the daily and 30-day abandonment caps
+// hold across restarts.
+func (s *Service) AnsweredSince(ctx context.Context, campaignID string, since time.Time) ([]Answer, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT answered_at, outcome FROM contact_attempts
+		WHERE campaign_id = $1 AND answered_at >= $2 AND outcome IN ('connected', 'abandoned')`, campaignID, store.Millis(since))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Answer
+	for rows.Next() {
+		var at int64
+		var outcome string
+		if err := rows.Scan(&at, &outcome); err != nil {
+			return nil, err
+		}
+		out = append(out, Answer{At: store.Time(at), Abandoned: outcome == "abandoned"})
+	}
+	return out, rows.Err()
+}

@@ -80,6 +80,7 @@ type Contacts interface {
 	Unclaim(ctx context.Context, contactID string) error
 	Defer(ctx context.Context, contactID string, until time.Time) error
 	NextDue(ctx context.Context, listIDs []string) (time.Time, error)
+	AnsweredSince(ctx context.Context, campaignID string, since time.Time) ([]contact.Answer, error)
 }
 
 // Campaigns is what the dialer needs of the campaigns.
@@ -390,6 +391,8 @@ func (e *Engine) reload(id string) {
 		p := pacing.New(cfg, e.now())
 		if r != nil {
 			p.Restore(r.pacer.Days())
+		} else {
+			p.Restore(e.history(id, cfg.Location))
 		}
 		if r == nil {
 			r = &run{}
@@ -406,6 +409,36 @@ func (e *Engine) reload(id string) {
 		e.onLogin(id, u, true)
 	}
 	e.serve(id)
+}
+
+// history reads back a campaign's live answers and abandons per day of
+// the last 30 days from the attempt record.
+func (e *Engine) history(id string, loc *time.Location) []pacing.Day {
+	if loc == nil {
+		loc = time.UTC
+	}
+	as, err := e.o.Contacts.AnsweredSince(e.ctx, id, e.now().AddDate(0, 0, -31))
+	if err != nil {
+		e.log.Warn("dialer: reading the abandonment record failed", "campaign", id, "err", err)
+		return nil
+	}
+	byDay := map[string]pacing.Day{}
+	for _, a := range as {
+		date := a.At.In(loc).Format("2006-01-02")
+		d := byDay[date]
+		d.Date = date
+		d.Live++
+		if a.Abandoned {
+			d.Abandoned++
+		}
+		byDay[date] = d
+	}
+	out := make([]pacing.Day, 0, len(byDay))
+	for _, d := range byDay {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Date < out[j].Date })
+	return out
 }
 
 func (e *Engine) stopRun(id string) {
