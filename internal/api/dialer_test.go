@@ -215,6 +215,13 @@ func TestDialerAbandonsWithinTwoSeconds(t *testing.T) {
 	if st["abandonedToday"] != float64(2) {
 		t.Fatalf("at 2 s, two customers without an agent should be abandoned: %v", st)
 	}
+	metrics := string(d.must(t, 200, "GET", "/metrics", "", nil).body)
+	for _, want := range []string{`centralita_dialer_abandoned_total{campaign="` + id + `"} 2`, `centralita_dialer_live_answers_total{campaign="` + id + `"} 3`,
+		`centralita_dialer_calls_placed_total{campaign="` + id + `"} 3`, `centralita_dialer_connected_total{campaign="` + id + `"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Fatalf("/metrics lacks %s", want)
+		}
+	}
 	d.advance(t, 3*time.Second) // the message plays (2 s in the sim), then hang-up
 	customers := 0
 	for _, l := range d.sw.Legs() {

@@ -217,6 +217,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 				}
 				return 0
 			}))
+	a.Dialer.Register(a.registry)
 	a.Notify = notify.New(notify.Options{Conn: a.Bus.Conn(), Clock: a.Clock, Log: log, Registerer: a.registry})
 	srv := &api.Server{
 		Auth: a.Auth, Directory: a.Directory, Clock: a.Clock, Log: log, Registry: a.registry,

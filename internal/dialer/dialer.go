@@ -116,6 +116,7 @@ type Options struct {
 type Engine struct {
 	o   Options
 	log *slog.Logger
+	m   metrics
 
 	mu   sync.Mutex
 	work []func()
@@ -178,7 +179,7 @@ func New(o Options) *Engine {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	return &Engine{o: o, log: o.Log, wake: make(chan struct{}, 1), ctx: context.Background(),
+	return &Engine{o: o, log: o.Log, m: newMetrics(), wake: make(chan struct{}, 1), ctx: context.Background(),
 		runs: map[string]*run{}, agents: map[string]*agent{}, calls: map[string]*call{}, timers: map[string]clock.Timer{},
 		callbacks: map[string]*campaign.Callback{}}
 }
@@ -726,6 +727,7 @@ func (e *Engine) placeCustomerFirst(r *run, c contact.Contact) {
 		return
 	}
 	r.pacer.Placed(now)
+	e.m.placed.WithLabelValues(r.c.ID).Inc()
 	e.calls[conv] = &call{conv: conv, campaign: r.c.ID, contact: c, phone: phone, reason: reasonOf(c), placed: now}
 }
 
@@ -750,6 +752,7 @@ func (e *Engine) placeAgentFirst(r *run, a *agent, c contact.Contact, reason, ca
 		return ""
 	}
 	a.call = conv
+	e.m.placed.WithLabelValues(r.c.ID).Inc()
 	e.calls[conv] = &call{conv: conv, campaign: r.c.ID, agent: a.id, contact: c, phone: phone, reason: reason, callback: callbackID, agentFirst: true, placed: now}
 	e.publishDesk(a.id)
 	return conv
@@ -771,6 +774,7 @@ func (e *Engine) connect(r *run, c *call, a *agent) {
 	now := e.now()
 	a.call, c.agent, c.connected = c.conv, a.id, now
 	r.pacer.Connected(now, now.Sub(c.answered))
+	e.m.connected.WithLabelValues(r.c.ID).Inc()
 	e.publishDesk(a.id)
 }
 
@@ -792,6 +796,7 @@ func (e *Engine) armAbandon(r *run, c *call) {
 		}
 		c.outcome = "abandoned"
 		r.pacer.Abandoned(e.now())
+		e.m.abandoned.WithLabelValues(r.c.ID).Inc()
 		if err := e.o.Calls.AbandonCall(e.ctx, c.conv, r.c.AbandonPrompt); err != nil {
 			e.log.Warn("dialer: abandon message failed", "conversation", c.conv, "err", err)
 		}
@@ -811,6 +816,7 @@ func (e *Engine) onCall(st conversation.CallState) {
 		c.answered = st.CustomerAnswered
 		if r != nil && !c.agentFirst {
 			r.pacer.Answered(now, c.answered.Sub(c.placed), true)
+			e.m.live.WithLabelValues(r.c.ID).Inc()
 			if a := e.firstFree(c.campaign); a != nil {
 				e.connect(r, c, a)
 			} else {
