@@ -28,6 +28,7 @@ import (
 	"github.com/centralita/centralita/internal/clock"
 	"github.com/centralita/centralita/internal/contact"
 	"github.com/centralita/centralita/internal/conversation"
+	"github.com/centralita/centralita/internal/crm"
 	"github.com/centralita/centralita/internal/dialer"
 	"github.com/centralita/centralita/internal/directory"
 	"github.com/centralita/centralita/internal/notify"
@@ -72,6 +73,8 @@ type Server struct {
 	Campaigns *campaign.Service
 	// Dialer runs the outbound campaigns (the agents' desk, live figures).
 	Dialer *dialer.Engine
+	// CRM keeps call centers, runs screen pops and the activity log.
+	CRM *crm.Service
 
 	limiter  *limiter
 	failures *limiter // failed logins and client authentications per client IP
@@ -118,6 +121,10 @@ func (s *Server) Handler() http.Handler {
 	s.registerContacts(api)
 	s.registerCampaigns(api)
 	s.registerDialer(api)
+	s.registerCRM(api)
+	s.registerCRMPreview(api)
+	s.registerCRMActivity(api)
+	s.registerCRMExec(api)
 
 	mux.HandleFunc("POST /oauth/token", s.token)
 	mux.HandleFunc("GET /oauth/authorize", s.authorizePage)

@@ -26,6 +26,7 @@ import (
 	"github.com/centralita/centralita/internal/config"
 	"github.com/centralita/centralita/internal/contact"
 	"github.com/centralita/centralita/internal/conversation"
+	"github.com/centralita/centralita/internal/crm"
 	"github.com/centralita/centralita/internal/demo"
 	"github.com/centralita/centralita/internal/dialer"
 	"github.com/centralita/centralita/internal/directory"
@@ -55,6 +56,8 @@ type App struct {
 	Contacts      *contact.Service  // schemas, contact lists, contacts, do-not-call lists
 	Campaigns     *campaign.Service // campaigns, agent campaign logins, callbacks
 	Dialer        *dialer.Engine    // the live dialer of outbound campaigns
+	CRM           *crm.Service      // call centers, screen pops, the activity log
+	Box           *secret.Box       // secrets at rest under the master key
 
 	cc       *contactCenter
 	numbers  func(number string) sim.Party // how simulated external numbers behave
@@ -117,6 +120,7 @@ type Core struct {
 	Outbox    *outbox.Outbox
 	Auth      *auth.Service
 	Directory *directory.Service
+	Box       *secret.Box
 }
 
 // OpenCore opens the store, applies migrations and builds the services. pub
@@ -153,7 +157,7 @@ func OpenCore(ctx context.Context, cfg config.Config, c clock.Clock, log *slog.L
 		db.Close()
 		return nil, err
 	}
-	return &Core{DB: db, Outbox: ob, Auth: au, Directory: dir}, nil
+	return &Core{DB: db, Outbox: ob, Auth: au, Directory: dir, Box: box}, nil
 }
 
 // Option changes how New builds the program; tests use them.
@@ -186,7 +190,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		b.Close()
 		return nil, err
 	}
-	a.DB, a.Outbox, a.Auth, a.Directory = core.DB, core.Outbox, core.Auth, core.Directory
+	a.DB, a.Outbox, a.Auth, a.Directory, a.Box = core.DB, core.Outbox, core.Auth, core.Directory, core.Box
 	if cfg.Mode == config.ModeDemo {
 		if err := demo.Seed(ctx, a.DB, a.Directory, a.Auth); err != nil {
 			a.Close()
@@ -195,6 +199,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	a.Contacts = contact.New(a.DB, a.Outbox, a.Clock)
 	a.Campaigns = campaign.New(a.DB, a.Outbox, a.Clock)
+	a.CRM = crm.New(a.DB, a.Outbox, a.Box, a.Clock)
 	if err := a.buildContactCenter(ctx); err != nil {
 		a.Close()
 		return nil, err
@@ -238,6 +243,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	srv.Contacts = a.Contacts
 	srv.Campaigns = a.Campaigns
 	srv.Dialer = a.Dialer
+	srv.CRM = a.CRM
 	if cfg.Mode == config.ModeDemo {
 		srv.Simulator = a // the simulation API serves the demo only
 	}
