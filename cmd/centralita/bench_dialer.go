@@ -22,6 +22,7 @@ func benchDialerCmd() *cobra.Command {
 		hours   float64
 		workers int
 		target  float64
+		warmup  float64
 	)
 	c := &cobra.Command{
 		Use:   "dialer",
@@ -48,7 +49,8 @@ p {0.1, 0.3} × AHT 120 s, 1 replication.`,
 	f.Uint64Var(&seed, "seed", 1, "random seed")
 	f.Float64Var(&hours, "hours", 8, "shift length in hours")
 	f.IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "replications run in parallel")
-	f.Float64Var(&target, "target", 0, "predictive abandonment target in % of live answers (0: 0.9 × the 3 % cap)")
+	f.Float64Var(&warmup, "warmup", 0, "predictive: hours of an uncounted warm-up shift before each replication whose learned estimates (pacing.Model) carry over, as the live dialer carries them from a previous shift; 0: cold start")
+	f.Float64Var(&target, "target", 0, "predictive abandonment target in % of live answers (0: 0.95 × the 3 % cap, under a guard band)")
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		cells := dialersim.Grid()
 		if quick {
@@ -57,28 +59,29 @@ p {0.1, 0.3} × AHT 120 s, 1 replication.`,
 				reps = 1
 			}
 		}
-		if reps < 1 || hours <= 0 {
-			return fmt.Errorf("--reps must be ≥ 1 and --hours > 0")
+		if reps < 1 || hours <= 0 || warmup < 0 {
+			return fmt.Errorf("--reps must be ≥ 1, --hours > 0 and --warmup ≥ 0")
 		}
 		w := cmd.OutOrStdout()
 		host, _ := os.Hostname()
-		fmt.Fprintf(w, "dialer bench: %d cells × 2 modes × %d replications of %g h, seed %d; %s %s/%s, GOMAXPROCS %d, %d workers, host %s\n",
-			len(cells), reps, hours, seed, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), workers, host)
+		fmt.Fprintf(w, "dialer bench: %d cells × 2 modes × %d replications of %g h (predictive after a %g h warm-up), seed %d; %s %s/%s, GOMAXPROCS %d, %d workers, host %s\n",
+			len(cells), reps, hours, warmup, seed, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), workers, host)
 		start := time.Now()
 		res := dialersim.RunGrid(dialersim.GridOptions{
 			Cells:   cells,
 			Reps:    reps,
 			Shift:   time.Duration(hours * float64(time.Hour)),
+			Warmup:  time.Duration(warmup * float64(time.Hour)),
 			Seed:    seed,
 			Workers: workers,
 			Pacing:  pacing.Config{Target: target / 100},
 		})
-		return printDialerBench(w, res, time.Since(start))
+		return printDialerBench(w, res, warmup, time.Since(start))
 	}
 	return c
 }
 
-func printDialerBench(w io.Writer, res []dialersim.CellResult, elapsed time.Duration) error {
+func printDialerBench(w io.Writer, res []dialersim.CellResult, warmup float64, elapsed time.Duration) error {
 	var (
 		maxAb, maxRepAb, occ100 float64
 		occ100Found             bool
@@ -141,6 +144,7 @@ func printDialerBench(w io.Writer, res []dialersim.CellResult, elapsed time.Dura
 	if len(res) > 0 {
 		out["reps"] = res[0].Predictive.Reps
 		out["hours"] = res[0].Predictive.Shift.Hours()
+		out["warmup_hours"] = warmup
 	}
 	b, err := json.Marshal(out)
 	if err != nil {

@@ -31,9 +31,13 @@ func (r CellResult) BelowProgressive() bool {
 
 // GridOptions configures RunGrid.
 type GridOptions struct {
-	Cells   []Cell
-	Reps    int           // replications per cell and mode (default 4)
-	Shift   time.Duration // default 8 hours
+	Cells []Cell
+	Reps  int           // replications per cell and mode (default 4)
+	Shift time.Duration // default 8 hours
+	// Warmup, when positive, precedes every predictive replication with an
+	// uncounted warm-up shift of that length whose learned estimates are
+	// carried over (RunCellWarm).
+	Warmup  time.Duration
 	Seed    uint64
 	Workers int // parallel replications (default GOMAXPROCS)
 	Pacing  pacing.Config
@@ -77,7 +81,7 @@ func RunGrid(opts GridOptions) []CellResult {
 				if j.mode == 1 {
 					mode = pacing.Predictive
 				}
-				r := RunCell(mode, opts.Cells[j.cell], opts.Reps, opts.Shift, opts.Seed, opts.Pacing)
+				r := RunCellWarm(mode, opts.Cells[j.cell], opts.Reps, opts.Shift, opts.Warmup, opts.Seed, opts.Pacing)
 				mu.Lock()
 				if j.mode == 1 {
 					out[j.cell].Predictive = r

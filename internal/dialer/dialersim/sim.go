@@ -57,6 +57,9 @@ type Config struct {
 	Seed  uint64
 	// Pacing overrides the pacer's configuration (its Mode is ignored).
 	Pacing pacing.Config
+	// Model, when set, is given to the pacer before the shift starts
+	// (SetModel): the estimates learned in a previous shift.
+	Model *pacing.Model
 	// Trace, when set, is called after every decision (diagnostics).
 	Trace func(now time.Time, placed int, s pacing.Snapshot, st pacing.Stats)
 }
@@ -143,6 +146,12 @@ type harness struct {
 
 // Simulate runs one replication.
 func Simulate(cfg Config) Result {
+	r, _ := simulate(cfg)
+	return r
+}
+
+// simulate runs one replication and returns the pacer's learned model too.
+func simulate(cfg Config) (Result, pacing.Model) {
 	if cfg.Shift <= 0 {
 		cfg.Shift = 8 * time.Hour
 	}
@@ -161,6 +170,9 @@ func Simulate(cfg Config) Result {
 	pc := cfg.Pacing
 	pc.Mode = cfg.Mode
 	h.pacer = pacing.New(pc, Start)
+	if cfg.Model != nil {
+		h.pacer.SetModel(*cfg.Model)
+	}
 	h.res = Result{Mode: cfg.Mode, Cell: cfg.Cell, Reps: 1, Shift: cfg.Shift}
 
 	// Agents log in: a nailed-up leg each.
@@ -204,7 +216,7 @@ func Simulate(cfg Config) Result {
 	}
 	h.res.finish()
 	h.res.MaxRepAbandonPct = h.res.AbandonPct
-	return h.res
+	return h.res, h.pacer.Model()
 }
 
 func (r *Result) finish() {
@@ -410,9 +422,25 @@ func SeedFor(seed uint64, c Cell, rep int) uint64 {
 
 // RunCell runs reps replications of a cell in one mode and adds them up.
 func RunCell(mode pacing.Mode, c Cell, reps int, shift time.Duration, seed uint64, pc pacing.Config) Result {
+	return RunCellWarm(mode, c, reps, shift, 0, seed, pc)
+}
+
+// RunCellWarm is RunCell where, in predictive mode and when warmup > 0,
+// each replication is preceded by a warm-up shift of that length on the
+// same cell (other customers: its own seed) whose results are not counted;
+// the pacer's learned estimates (pacing.Model) are carried over from the
+// warm-up into the counted shift, as the live dialer carries them over from
+// a campaign's previous shift. The abandonment record is not carried over:
+// the counted shift starts a new day with no slack.
+func RunCellWarm(mode pacing.Mode, c Cell, reps int, shift, warmup time.Duration, seed uint64, pc pacing.Config) Result {
 	var sum Result
 	for r := 0; r < reps; r++ {
-		res := Simulate(Config{Mode: mode, Cell: c, Shift: shift, Seed: SeedFor(seed, c, r), Pacing: pc})
+		cfg := Config{Mode: mode, Cell: c, Shift: shift, Seed: SeedFor(seed, c, r), Pacing: pc}
+		if mode == pacing.Predictive && warmup > 0 {
+			_, m := simulate(Config{Mode: mode, Cell: c, Shift: warmup, Seed: SeedFor(seed^0x5eed5eed, c, r), Pacing: pc})
+			cfg.Model = &m
+		}
+		res := Simulate(cfg)
 		if r == 0 {
 			sum = res
 			continue

@@ -28,16 +28,18 @@
 // # Predictive pacing
 //
 // Estimators, all online with exponential forgetting so that a step change
-// is followed within a few hundred calls:
+// is followed within a few thousand calls:
 //
-//   - p, the live-answer rate among resolved calls (Beta prior 0.2, weight 10);
+//   - p, the live-answer rate among resolved calls (Beta prior 0.2, weight
+//     10; memory about 2000 resolved calls);
 //   - the live answer-delay distribution F_L and the non-live resolution
 //     delay distribution F_N (busy, rejected, no answer, machine), as
 //     histograms of 0.5 s bins with a weak uniform prior over 2–30 s;
-//   - the mean handle time, modelled as exponential; until 1000 calls were
-//     handled it is the censored estimate (finished calls' time plus busy
-//     agents' time so far, over finished calls), since the calls that end
-//     first in a fresh shift are the short ones.
+//   - the mean handle time (memory about 3000 calls), modelled as
+//     exponential; until 1000 calls were handled it is the censored
+//     estimate (finished calls' time plus busy agents' time so far, over
+//     finished calls), since the calls that end first in a fresh shift are
+//     the short ones.
 //
 // The derived tables are rebuilt lazily (at most about once a simulated
 // second, and only after new observations), so Calls itself is a few table
@@ -64,16 +66,44 @@
 // Lagrangian form of "maximize connected calls subject to an abandonment
 // rate", in which only the marginal call's risk matters.
 //
-// θ is steered by the abandonment record itself. The slack
-// S = min over {today, 30 days} of (target × live answers − abandoned)
-// counts the abandonments still affordable at the target rate (default
-// 0.9 × cap); θ = θ0 · exp(S / s) (clamped), so θ grows while live answers
-// accumulate without abandonments and shrinks with every abandonment. This
-// integral controller makes the day's rate converge to the target from
-// below; at the start of a day (no slack) it behaves almost like
-// progressive and ramps as evidence accumulates. Independently of θ, when
-// one more abandonment would put today's or the 30-day rate over the cap
-// (abandoned + 1 > cap × live), Calls returns exactly the progressive count.
+// θ is steered by the abandonment record itself. The slack S is the
+// smallest, over {today, 30 days}, of
+//
+//   - target × live − abandoned: the abandonments still affordable at the
+//     target rate (default 0.95 × cap), and
+//   - cap × live − abandoned − w·(1.5·sqrt(cap × live) + 2): the
+//     abandonments affordable under the cap minus a guard band of about
+//     1.5 standard deviations of the count, so that a burst of abandonments
+//     early in a day (when cap × live is small) does not trip the
+//     progressive fallback below. The band's weight w is
+//     min(1, 0.2 + (agents/20)²·max(1, (0.2/p)²)): full for 20 agents or
+//     more and at low hit rates, where falling back to progressive costs
+//     most; light for small teams with high hit rates, whose days have
+//     few live answers and little to lose by the fallback;
+//
+// θ = θb · exp(S / s) (clamped to [0.0005, 0.6]; s grows with the day's
+// volume), so θ grows while live answers accumulate without abandonments
+// and shrinks with every abandonment. The base θb is the controller's
+// integral part: on every live answer log θb moves by g·clamp(S/s, −1, 1),
+// with a gain g that is larger while the day is young (first few hundred
+// live answers, upward only, so that small campaigns reach the target
+// within a day) and fades as the day's volume grows (large campaigns,
+// whose estimates are already tight, are not jolted). The day's rate
+// converges to the target or the band from below. Independently of θ,
+// when one more abandonment would put today's or the 30-day rate over the
+// cap (abandoned + 1 > cap × live), Calls returns exactly the progressive
+// count.
+//
+// # Carrying estimates over
+//
+// Model returns a JSON-serializable snapshot of the learned estimates (hit
+// rate, the two delay histograms, handle time; not θ and not the
+// abandonment record, which Days and Restore carry); SetModel installs one
+// in a new Pacer, so that a campaign's next shift starts from what the
+// previous one learned instead of the priors. The simulation's cold-start
+// figures are the default; `centralita bench dialer --warmup H` runs an
+// uncounted H-hour warm-up shift on the same cell before each predictive
+// replication and carries its Model over (docs/benchmarks.md).
 //
 // Cost: Calls is O(len(InFlight) + len(Busy)) table lookups plus K normal
 // CDF evaluations per call placed (BenchmarkCalls: about 5 µs with 300 calls

@@ -32,8 +32,9 @@ type Config struct {
 	AbandonCap float64        // fraction of live answers, default 0.03
 	Location   *time.Location // where a "day" starts for the per-day count; nil = UTC
 	// Target is the abandonment rate predictive pacing steers to, as a
-	// fraction of live answers; 0 means 0.9 × AbandonCap. It is clamped to
-	// the cap.
+	// fraction of live answers; 0 means 0.95 × AbandonCap. It is clamped
+	// to the cap. Independently of it, a guard band keeps the day's and the
+	// window's count under the cap (see the package documentation).
 	Target float64
 	// Threshold, when positive, fixes predictive pacing's marginal-risk
 	// threshold θ instead of steering it from the abandonment record (for
@@ -70,7 +71,7 @@ type Stats struct {
 	Answered  int     // live answers since New
 	Connected int     // live answers connected to an agent since New
 	Cap       float64 // the abandonment cap
-	Target    float64 // the rate predictive pacing steers to
+	Target    float64 // the rate predictive pacing steers to (the guard band may hold it lower)
 	Threshold float64 // predictive: the current marginal-risk threshold θ
 	AtRisk    bool    // predictive: the cap is at risk, pacing is progressive
 }
@@ -91,20 +92,31 @@ const (
 
 	priorHit       = 0.2
 	priorHitWeight = 10.0
-	hitMemory      = 1000.0 // resolved calls (exponential forgetting)
+	hitMemory      = 2000.0 // resolved calls (exponential forgetting)
 	delayMemory    = 2000.0 // observations
-	handleMemory   = 1000.0 // handled calls
+	handleMemory   = 3000.0 // handled calls
 	// Until this many calls were handled, the mean handle time is the
 	// censored estimate (finished calls' time plus busy agents' time so far,
 	// over finished calls): the calls that end first are the short ones.
 	censoredUntil = 1000
 	priorAHT      = 180 * time.Second
 
+	defaultTarget = 0.95 // × the cap, when Config.Target is 0
+
 	thetaMin   = 0.0005
-	thetaMax   = 0.25
+	thetaMax   = 0.6
 	thetaBase  = 0.02   // θ's starting base
 	slackScale = 5.0    // abandonments per e-fold of θ
 	baseRate   = 0.0005 // integral gain, per live answer
+	fastRate   = 0.01   // extra integral gain while the day is young
+	slowLive   = 3000.0 // live answers: the base gain fades after about these
+	fastLive   = 300.0  // live answers: the extra gain fades after about these
+	capBand    = 1.5    // guard band under the cap, in sqrt(abandonments allowed)
+	bandMin    = 0.2    // the band's least weight
+	bandHit    = 0.2    // and below this hit rate it widens (see slackTerm)
+	bandAgents = 20.0   // the band is full from this many agents up
+	propScale  = 0.1    // the proportional scale, per affordable abandonment
+	capBand0   = 2.0    // guard band under the cap, abandonments
 )
 
 // Pacer decides how many calls to place. Not safe for concurrent use.
@@ -143,6 +155,7 @@ type Pacer struct {
 	theta                       float64
 	logBase                     float64
 	atRisk                      bool
+	agents                      int // Idle + Busy at the last decision
 }
 
 // New returns a Pacer for cfg at now.
@@ -151,7 +164,7 @@ func New(cfg Config, now time.Time) *Pacer {
 		cfg.AbandonCap = DefaultAbandonCap
 	}
 	if cfg.Target <= 0 || cfg.Target > cfg.AbandonCap {
-		cfg.Target = 0.9 * cfg.AbandonCap
+		cfg.Target = defaultTarget * cfg.AbandonCap
 	}
 	if cfg.Mode == "" {
 		cfg.Mode = Progressive
@@ -221,6 +234,7 @@ func (p *Pacer) Calls(s Snapshot) int {
 
 func (p *Pacer) predictive(s Snapshot, prog int) int {
 	d := p.day(s.Now)
+	p.agents = s.Idle + len(s.Busy)
 	p.atRisk = p.capAtRisk(d)
 	if p.atRisk {
 		return prog
@@ -258,6 +272,7 @@ func (p *Pacer) predictive(s Snapshot, prog int) int {
 		mu[k] += nb * r
 		vr[k] += nb * r * (1 - r)
 	}
+	var dem [kPoints]float64
 	for _, a := range s.InFlight {
 		i := int(a / delayBin)
 		if i >= delayBins || i < 0 {
@@ -265,9 +280,12 @@ func (p *Pacer) predictive(s Snapshot, prog int) int {
 		}
 		b, bv := &p.inflight[i], &p.inflightV[i]
 		for k := range mu {
-			mu[k] -= float64(b[k])
+			dem[k] += float64(b[k])
 			vr[k] += float64(bv[k])
 		}
+	}
+	for k := range mu {
+		mu[k] -= dem[k]
 	}
 
 	// Place calls one by one while the marginal call's risk stays ≤ θ.
@@ -306,16 +324,30 @@ func (p *Pacer) threshold(d int) float64 {
 }
 
 // slackTerm is S/s: the abandonments still affordable at the target rate
-// today and over 30 days (the smaller), over the controller's scale s.
+// and inside the guard band under the cap, today and over 30 days (the
+// smallest), over the controller's scale s.
 func (p *Pacer) slackTerm(d int) float64 {
 	lt, at, l30, a30 := p.counts(d)
 	slack := math.Min(p.target*float64(lt)-float64(at), p.target*float64(l30)-float64(a30))
+	// Early in a day the cap leaves little room: keep a guard band of
+	// capBand·sqrt(cap × live) + capBand0 abandonments under the cap, so
+	// that a burst of abandonments does not hit the fallback.
+	band := func(l, a int) float64 {
+		c := p.cap * float64(l)
+		// The fallback (progressive) costs most in large teams and at
+		// low hit rates, where predictive places many calls per agent;
+		// small teams with high hit rates, whose days have few live
+		// answers, get a light band.
+		w := math.Min(1, bandMin+math.Pow(float64(p.agents)/bandAgents, 2)*math.Max(1, math.Pow(bandHit/math.Max(p.p, 0.01), 2)))
+		return c - float64(a) - w*(capBand*math.Sqrt(c)+capBand0)
+	}
+	slack = math.Min(slack, math.Min(band(lt, at), band(l30, a30)))
 	// The scale grows with the volume so that large campaigns, which see
 	// many abandonments, are not jolted by each one.
 	// Over the target (negative slack) it backs off at the fixed scale.
 	scale := slackScale
 	if slack > 0 {
-		scale += 0.1 * p.target * float64(lt)
+		scale += propScale * p.target * float64(lt)
 	}
 	return math.Max(-8, math.Min(1, slack/scale))
 }
@@ -323,7 +355,17 @@ func (p *Pacer) slackTerm(d int) float64 {
 // adapt moves θ's base a little toward where the slack says it should be
 // (the integral part of the controller), on every live answer.
 func (p *Pacer) adapt(d int) {
-	p.logBase += baseRate * math.Max(-1, math.Min(1, p.slackTerm(d)))
+	lt, _, _, _ := p.counts(d)
+	// Upward, faster while the day is young (small campaigns see few live
+	// answers a day and would otherwise never reach the target) and slower
+	// as the day's volume grows (large campaigns' estimates are tight; a
+	// fast integral only adds noise). Downward at the base rate.
+	gain := baseRate*math.Min(1, slowLive/float64(lt+1)) + fastRate*math.Min(1, fastLive/float64(lt+1))
+	st := p.slackTerm(d)
+	if st < 0 {
+		gain = baseRate
+	}
+	p.logBase += gain * math.Max(-1, math.Min(1, st))
 	p.logBase = math.Max(math.Log(thetaMin), math.Min(math.Log(thetaMax), p.logBase))
 }
 

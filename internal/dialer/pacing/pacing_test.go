@@ -1,6 +1,7 @@
 package pacing
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -200,5 +201,50 @@ func BenchmarkCalls(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		p.Calls(s)
+	}
+}
+
+// A Model carried over (through JSON) gives a new pacer the same estimates;
+// the abandonment record is not part of it.
+func TestModelCarryOver(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	a := New(Config{Mode: Predictive}, t0)
+	feed(a, t0, 5000, 0.25, 100*time.Second, rng)
+	a.Abandoned(t0)
+	b, err := json.Marshal(a.Model())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Model
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	c := New(Config{Mode: Predictive}, t0.Add(24*time.Hour))
+	c.SetModel(m)
+	sa, sc := a.Stats(t0), c.Stats(t0.Add(24*time.Hour))
+	if math.Abs(sa.HitRate-sc.HitRate) > 1e-9 || sa.AHT != sc.AHT || sa.AnswerDelay != sc.AnswerDelay {
+		t.Errorf("estimates differ: %+v vs %+v", sa, sc)
+	}
+	if sc.LiveToday != 0 || sc.AbandonedToday != 0 || sc.Live30d != 0 {
+		t.Errorf("abandonment record carried over: %+v", sc)
+	}
+	a.rebuild(t0.Add(time.Hour))
+	c.rebuild(t0.Add(25 * time.Hour))
+	for k := range a.tau {
+		if math.Abs(a.tau[k]-c.tau[k]) > 1e-6 {
+			t.Errorf("τ_%d: %v vs %v", k, a.tau[k], c.tau[k])
+		}
+		for i := range a.inflight {
+			if math.Abs(float64(a.inflight[i][k]-c.inflight[i][k])) > 1e-5 {
+				t.Fatalf("in-flight table [%d][%d]: %v vs %v", i, k, a.inflight[i][k], c.inflight[i][k])
+			}
+		}
+	}
+	// Garbage is ignored.
+	d := New(Config{Mode: Predictive}, t0)
+	before := d.Stats(t0)
+	d.SetModel(Model{HitAll: math.NaN(), LiveDelay: []float64{1, 2}})
+	if after := d.Stats(t0); after.HitRate != before.HitRate || after.AnswerDelay != before.AnswerDelay {
+		t.Errorf("invalid model changed the estimates: %+v", after)
 	}
 }
