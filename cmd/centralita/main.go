@@ -237,6 +237,7 @@ func adminCmd() *cobra.Command {
 		})
 	}
 	c.AddCommand(createUser, createClient, reset)
+	c.AddCommand(callcenterXMLCmd())
 	return c
 }
 

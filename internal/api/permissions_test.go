@@ -232,6 +232,27 @@ func TestPermissionsMatrix(t *testing.T) {
 		{method: "POST", template: "/api/v2/outbound/me/preview/dial", path: ob + "/me/preview/dial", min: "agent", allowed: 409, override: personOnly},
 		{method: "POST", template: "/api/v2/outbound/me/preview/skip", path: ob + "/me/preview/skip", min: "agent", allowed: 409, override: personOnly},
 		{method: "POST", template: "/api/v2/outbound/conversations/{conversationId}/release", path: ob + "/conversations/" + unknownID + "/release", body: map[string]any{}, min: "agent", allowed: 409, override: personOnly},
+
+		// CRM: activity log
+		{method: "GET", template: "/api/v2/crm/conversations/{conversationId}/activitylog", path: "/api/v2/crm/conversations/" + unknownID + "/activitylog", min: "agent", allowed: 404},
+
+		// CRM: screen pops, sync, click-to-dial.
+		{method: "GET", template: "/api/v2/crm/conversations/{conversationId}/screenpop", path: "/api/v2/crm/conversations/" + unknownID + "/screenpop", min: "agent", allowed: 404},
+		{method: "POST", template: "/api/v2/crm/conversations/{conversationId}/sync", path: "/api/v2/crm/conversations/" + unknownID + "/sync", body: map[string]any{}, min: "agent", allowed: 404},
+		{method: "POST", template: "/api/v2/crm/clicktodial", path: "/api/v2/crm/clicktodial", body: map[string]any{"phone": "+34911234567"}, min: "agent", allowed: 409, override: personOnly},
+		// CRM: screen-pop preview
+		{method: "POST", template: "/api/v2/crm/screenpop/preview", path: "/api/v2/crm/screenpop/preview",
+			body: map[string]any{"callCenterId": unknownID, "callData": map[string]any{}}, min: "supervisor", allowed: 404},
+
+		// CRM: call centers
+		{method: "GET", template: "/api/v2/crm/callcenters", path: "/api/v2/crm/callcenters", min: "supervisor", allowed: 200},
+		{method: "POST", template: "/api/v2/crm/callcenters", path: "/api/v2/crm/callcenters", body: map[string]any{}, min: "admin", allowed: 400},
+		{method: "GET", template: "/api/v2/crm/callcenters/{callCenterId}", path: "/api/v2/crm/callcenters/" + unknownID, min: "agent", allowed: 404},
+		{method: "PUT", template: "/api/v2/crm/callcenters/{callCenterId}", path: "/api/v2/crm/callcenters/" + unknownID, body: map[string]any{"name": "x"}, min: "admin", allowed: 404},
+		{method: "DELETE", template: "/api/v2/crm/callcenters/{callCenterId}", path: "/api/v2/crm/callcenters/" + unknownID, min: "admin", allowed: 404},
+		{method: "GET", template: "/api/v2/crm/callcenters/{callCenterId}/xml", path: "/api/v2/crm/callcenters/" + unknownID + "/xml", min: "supervisor", allowed: 404},
+		{method: "PUT", template: "/api/v2/crm/callcenters/{callCenterId}/xml", path: "/api/v2/crm/callcenters/" + unknownID + "/xml", body: "<callCenter/>", min: "admin", allowed: 400},
+		{method: "POST", template: "/api/v2/crm/callcenters/import", path: "/api/v2/crm/callcenters/import", body: "not xml", min: "admin", allowed: 400},
 	}
 
 	// The matrix must cover every operation the API registers.

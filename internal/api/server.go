@@ -75,6 +75,8 @@ type Server struct {
 	Dialer *dialer.Engine
 	// CRM keeps call centers, runs screen pops and the activity log.
 	CRM *crm.Service
+	// CRMRuntime is the live connector: the call center in use, screen pops.
+	CRMRuntime CRMRuntime
 
 	limiter  *limiter
 	failures *limiter // failed logins and client authentications per client IP

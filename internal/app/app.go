@@ -60,6 +60,7 @@ type App struct {
 	Box           *secret.Box       // secrets at rest under the master key
 
 	cc       *contactCenter
+	crm      *crmRuntime
 	numbers  func(number string) sim.Party // how simulated external numbers behave
 	registry *prometheus.Registry
 	server   *http.Server
@@ -204,10 +205,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		a.Close()
 		return nil, err
 	}
+	a.buildCRM()
 	if cfg.Mode == config.ModeDemo {
 		if err := demo.SeedOutbound(ctx, a.DB, a.Directory, a.Contacts, a.Campaigns); err != nil {
 			a.Close()
 			return nil, fmt.Errorf("demo outbound data: %w", err)
+		}
+		if err := demo.SeedCRM(ctx, a.DB, a.CRM); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("demo call center: %w", err)
 		}
 	}
 
@@ -223,6 +229,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 				return 0
 			}))
 	a.Dialer.Register(a.registry)
+	a.registry.MustRegister(a.crm.sf, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "centralita_crm_activity_logs_pending",
+		Help: "Call logs waiting to be written to the CRM (the CRM down, or the grace period for the agent's notes)."},
+		func() float64 {
+			n, err := a.CRM.PendingLogs(context.Background())
+			if err != nil {
+				return -1
+			}
+			return float64(n)
+		}))
 	a.Notify = notify.New(notify.Options{Conn: a.Bus.Conn(), Clock: a.Clock, Log: log, Registerer: a.registry})
 	srv := &api.Server{
 		Auth: a.Auth, Directory: a.Directory, Clock: a.Clock, Log: log, Registry: a.registry,
@@ -244,6 +259,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	srv.Campaigns = a.Campaigns
 	srv.Dialer = a.Dialer
 	srv.CRM = a.CRM
+	srv.CRMRuntime = a.crm
 	if cfg.Mode == config.ModeDemo {
 		srv.Simulator = a // the simulation API serves the demo only
 	}
@@ -273,6 +289,11 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	a.startContactCenter(ctx)
+	if err := a.crm.start(ctx); err != nil {
+		a.cancel()
+		l.Close()
+		return err
+	}
 	a.wg.Add(3)
 	go func() {
 		defer a.wg.Done()

@@ -186,7 +186,12 @@ func (a *App) Quiesce(ctx context.Context) error {
 			return err
 		}
 		if a.Conversations.Processed() == before && a.Conversations.Caught() && a.Conversations.Pending() == 0 && a.Dialer.Pending() == 0 {
-			return nil
+			if a.CRM.WriterIdle() {
+				return nil
+			}
+			// The activity-log writer is in a pass (its CRM calls are real
+			// I/O): give it a moment.
+			time.Sleep(time.Millisecond)
 		}
 	}
 	return errors.New("the contact center does not settle: something loops")

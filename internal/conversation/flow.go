@@ -472,6 +472,16 @@ func (s *Service) onAnswered(ev telephony.Event) {
 		s.autoConnected(c, p)
 	}
 	s.connected(c, p)
+	if p.UserID != "" && !p.AutoReply {
+		s.reportAgentConnected(c, p)
+	} else if p.Purpose == PurposeExternal {
+		// A placed call's destination answered: the caller is now on it.
+		for _, u := range c.Participants {
+			if u.AutoReply && u.Live() && u.Purpose != PurposeMonitor {
+				s.reportAgentConnected(c, u)
+			}
+		}
+	}
 	s.commit(c)
 }
 

@@ -140,6 +140,8 @@ type Service struct {
 	auto     map[string]AutoAnswer
 	outbound func(CallState) // the dialer's observer of campaign conversations
 	inbound  InboundMatch    // inbound campaigns' contact matching
+	// agentConnected is the CRM connector's hook (screen pops).
+	agentConnected func(AgentConnected)
 	// hangupAfterPlayback: customer legs hearing the abandon message.
 	hangupAfterPlayback map[string]bool
 

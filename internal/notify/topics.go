@@ -298,6 +298,10 @@ var DefaultTopics = []Topic{
 		Description: "A scheduled callback changed."},
 	{Template: "v2.outbound.contactlists.{id}.importstatus", Rule: Supervisor,
 		Description: "An import into the contact list finished."},
+	{Template: "v2.users.{id}.crm.screenpop", Rule: SelfOrSupervisor,
+		Description: "A call connected to the agent: what the CRM search found and what the softphone should open (plan, decision, record)."},
+	{Template: "v2.crm.callcenters.{id}", Rule: Supervisor,
+		Description: "A call center's connector options changed."},
 }
 
 func object(props map[string]any) map[string]any {
