@@ -101,8 +101,7 @@ type Subscriber interface {
 
 var _ Subscriber = (*bus.Bus)(nil)
 
-// logState is the activity log's per-Service state.
-// TODO(lead): move into Service as a field; kept aside so service.go is untouched.
+// logState is the activity log's writer state.
 type logState struct {
 	mu            sync.Mutex
 	busy          bool          // the writer has work to look at (woken, or in a pass)
@@ -111,15 +110,9 @@ type logState struct {
 	modeFor       func(ctx context.Context, callCenterID string) string
 }
 
-var logStates sync.Map // *Service → *logState
+func newLogState() *logState { return &logState{wake: make(chan struct{}, 1), busy: true} }
 
-func (s *Service) logs() *logState {
-	if st, ok := logStates.Load(s); ok {
-		return st.(*logState)
-	}
-	st, _ := logStates.LoadOrStore(s, &logState{wake: make(chan struct{}, 1), busy: true})
-	return st.(*logState)
-}
+func (s *Service) logs() *logState { return s.log }
 
 // signal wakes the writer.
 func (st *logState) signal() {

@@ -20,9 +20,10 @@ type Service struct {
 	events Events
 	box    *secret.Box // call-center secrets at rest
 	clock  clock.Clock
+	log    *logState // the activity log's writer
 }
 
 // New returns the CRM service.
 func New(db *store.DB, ev Events, box *secret.Box, c clock.Clock) *Service {
-	return &Service{db: db, events: ev, box: box, clock: c}
+	return &Service{db: db, events: ev, box: box, clock: c, log: newLogState()}
 }

@@ -95,14 +95,6 @@ func checkType(typ string) error {
 }
 
 // scope is the SQL condition (on contacts c) limiting to the scope's lists.
-func (c *Connector) scope(args []any) (string, []any) {
-	if c.cfg.SchemaID == "" {
-		return "", args
-	}
-	args = append(args, c.cfg.SchemaID)
-	return fmt.Sprintf(" AND c.list_id IN (SELECT id FROM contact_lists WHERE schema_id = $%d)", len(args)), args
-}
-
 func (c *Connector) inScope(ctx context.Context, ct contact.Contact) (bool, error) {
 	if c.cfg.SchemaID == "" {
 		return true, nil
@@ -196,23 +188,11 @@ func (c *Connector) schemas(ctx context.Context) ([]contact.Schema, error) {
 	return out, err
 }
 
-// ids reads contact ids from a query and loads the contacts.
-func (c *Connector) load(ctx context.Context, query string, args ...any) ([]crm.Record, error) {
-	rows, err := c.db.QueryContext(ctx, query, args...)
+// load finds the contacts l selects and turns them into records.
+func (c *Connector) load(ctx context.Context, l contact.Lookup) ([]crm.Record, error) {
+	l.SchemaID = c.cfg.SchemaID
+	ids, err := c.contacts.FindIDs(ctx, l)
 	if err != nil {
-		return nil, err
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	var out []crm.Record
@@ -249,10 +229,7 @@ func (c *Connector) search(ctx context.Context, q crm.Query, limit int) ([]crm.R
 		if err != nil {
 			p = strings.TrimSpace(q.Phone)
 		}
-		cond, args := c.scope([]any{p})
-		args = append(args, limit)
-		return c.load(ctx, `SELECT c.id FROM contact_phones p JOIN contacts c ON c.id = p.contact_id WHERE p.phone = $1`+cond+
-			fmt.Sprintf(` ORDER BY c.ord, c.id LIMIT $%d`, len(args)), args...)
+		return c.load(ctx, contact.Lookup{Phone: p, Limit: limit})
 	case strings.EqualFold(q.Field, "Id"):
 		ct, err := c.contacts.GetContact(ctx, q.Value)
 		if err != nil {
@@ -271,14 +248,10 @@ func (c *Connector) search(ctx context.Context, q crm.Query, limit int) ([]crm.R
 			return nil, err
 		}
 		if isKey {
-			cond, args := c.scope([]any{q.Value})
-			args = append(args, limit)
-			return c.load(ctx, `SELECT c.id FROM contacts c WHERE c.contact_key = $1`+cond+
-				fmt.Sprintf(` ORDER BY c.ord, c.id LIMIT $%d`, len(args)), args...)
+			return c.load(ctx, contact.Lookup{Key: q.Value, Limit: limit})
 		}
 		// Another field: narrow by the search column, then compare exactly.
-		cond, args := c.scope([]any{containsPattern(strings.ToLower(q.Value))})
-		recs, err := c.load(ctx, `SELECT c.id FROM contacts c WHERE c.search LIKE $1 ESCAPE '\'`+cond+` ORDER BY c.ord, c.id`, args...)
+		recs, err := c.load(ctx, contact.Lookup{Contains: q.Value})
 		if err != nil {
 			return nil, err
 		}
@@ -291,11 +264,6 @@ func (c *Connector) search(ctx context.Context, q crm.Query, limit int) ([]crm.R
 		return out, nil
 	}
 	return nil, fmt.Errorf("%w: builtin: a search needs a field or a phone", crm.ErrRejected)
-}
-
-func containsPattern(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(s) + "%"
 }
 
 // Get implements crm.Connector.
