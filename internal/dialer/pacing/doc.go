@@ -82,13 +82,18 @@
 //     few live answers and little to lose by the fallback;
 //
 // θ = θb · exp(S / s) (clamped to [0.0005, 0.6]; s grows with the day's
-// volume), so θ grows while live answers accumulate without abandonments
-// and shrinks with every abandonment. The base θb is the controller's
+// volume; from 20 agents up S/s is at most 0.3, since a full e-fold push
+// early in the day overshoots into abandonment bursts that cost more than
+// it gains), so θ grows while live answers accumulate without
+// abandonments and shrinks with every abandonment. The base θb is the controller's
 // integral part: on every live answer log θb moves by g·clamp(S/s, −1, 1),
 // with a gain g that is larger while the day is young (first few hundred
 // live answers, upward only, so that small campaigns reach the target
-// within a day) and fades as the day's volume grows (large campaigns,
-// whose estimates are already tight, are not jolted). The day's rate
+// within a day; that extra gain fades as (8/agents)² above 8 agents) and
+// fades as the day's volume grows (large campaigns, whose estimates are
+// already tight, are not jolted). Mid-size teams (20–74 agents) on the
+// default target steer to 0.967 × cap with 0.7 × the sqrt part of the
+// band: their days are long enough for the count to be steered tightly. The day's rate
 // converges to the target or the band from below. Independently of θ,
 // when one more abandonment would put today's or the 30-day rate over the
 // cap (abandoned + 1 > cap × live), Calls returns exactly the progressive

@@ -117,6 +117,13 @@ const (
 	bandAgents = 20.0   // the band is full from this many agents up
 	propScale  = 0.1    // the proportional scale, per affordable abandonment
 	capBand0   = 2.0    // guard band under the cap, abandonments
+	fastAgents = 8.0    // the extra gain fades as (fastAgents/agents)² above this
+	upAgents   = 20     // from this many agents up, the proportional term's
+	upClamp    = 0.3    // upward push is at most this (S/s)
+	midLo      = 20     // mid-size teams: from this many agents
+	midHi      = 75     // up to (excluded)
+	midTarget  = 0.967  // their target, × the cap (default target only)
+	midBand    = 0.7    // and the weight of capBand·sqrt(cap × live) in their band
 )
 
 // Pacer decides how many calls to place. Not safe for concurrent use.
@@ -125,6 +132,8 @@ type Pacer struct {
 	loc    *time.Location
 	cap    float64
 	target float64
+	// defTarget: Config.Target was 0 (mid-size teams may steer higher).
+	defTarget bool
 
 	// estimators
 	hitLive, hitAll float64 // decayed counts
@@ -163,6 +172,7 @@ func New(cfg Config, now time.Time) *Pacer {
 	if cfg.AbandonCap <= 0 {
 		cfg.AbandonCap = DefaultAbandonCap
 	}
+	defTarget := cfg.Target <= 0
 	if cfg.Target <= 0 || cfg.Target > cfg.AbandonCap {
 		cfg.Target = defaultTarget * cfg.AbandonCap
 	}
@@ -178,6 +188,7 @@ func New(cfg Config, now time.Time) *Pacer {
 		loc:       loc,
 		cap:       cfg.AbandonCap,
 		target:    cfg.Target,
+		defTarget: defTarget,
 		hitDecay:  1 - 1/hitMemory,
 		liveDelay: newHist(delayBins, delayBin.Seconds(), delayMemory),
 		deadDelay: newHist(delayBins, delayBin.Seconds(), delayMemory),
@@ -320,7 +331,14 @@ func (p *Pacer) capAtRisk(d int) bool {
 
 // threshold is θ from the abandonment slack (see the package documentation).
 func (p *Pacer) threshold(d int) float64 {
-	return math.Max(thetaMin, math.Min(thetaMax, math.Exp(p.logBase+p.slackTerm(d))))
+	st := p.slackTerm(d)
+	if p.agents >= upAgents {
+		// Large teams: a full e-fold above the base early in the day
+		// overshoots into abandonment bursts that cost far more (the
+		// guard band, the progressive fallback) than the push gains.
+		st = math.Min(st, upClamp)
+	}
+	return math.Max(thetaMin, math.Min(thetaMax, math.Exp(p.logBase+st)))
 }
 
 // slackTerm is S/s: the abandonments still affordable at the target rate
@@ -328,7 +346,15 @@ func (p *Pacer) threshold(d int) float64 {
 // smallest), over the controller's scale s.
 func (p *Pacer) slackTerm(d int) float64 {
 	lt, at, l30, a30 := p.counts(d)
-	slack := math.Min(p.target*float64(lt)-float64(at), p.target*float64(l30)-float64(a30))
+	// Mid-size teams (midLo ≤ agents < midHi) on the default target steer
+	// closer to the cap with a narrower band: their days have enough live
+	// answers for the count to be steered tightly, and the band held them
+	// under the occupancy of the reference notes' baseline.
+	target, bandW := p.target, 1.0
+	if p.defTarget && p.agents >= midLo && p.agents < midHi {
+		target, bandW = math.Min(p.cap, midTarget*p.cap), midBand
+	}
+	slack := math.Min(target*float64(lt)-float64(at), target*float64(l30)-float64(a30))
 	// Early in a day the cap leaves little room: keep a guard band of
 	// capBand·sqrt(cap × live) + capBand0 abandonments under the cap, so
 	// that a burst of abandonments does not hit the fallback.
@@ -339,7 +365,7 @@ func (p *Pacer) slackTerm(d int) float64 {
 		// small teams with high hit rates, whose days have few live
 		// answers, get a light band.
 		w := math.Min(1, bandMin+math.Pow(float64(p.agents)/bandAgents, 2)*math.Max(1, math.Pow(bandHit/math.Max(p.p, 0.01), 2)))
-		return c - float64(a) - w*(capBand*math.Sqrt(c)+capBand0)
+		return c - float64(a) - w*(bandW*capBand*math.Sqrt(c)+capBand0)
 	}
 	slack = math.Min(slack, math.Min(band(lt, at), band(l30, a30)))
 	// The scale grows with the volume so that large campaigns, which see
@@ -360,7 +386,12 @@ func (p *Pacer) adapt(d int) {
 	// answers a day and would otherwise never reach the target) and slower
 	// as the day's volume grows (large campaigns' estimates are tight; a
 	// fast integral only adds noise). Downward at the base rate.
-	gain := baseRate*math.Min(1, slowLive/float64(lt+1)) + fastRate*math.Min(1, fastLive/float64(lt+1))
+	// The extra gain is for small teams: in large ones (more than
+	// fastAgents agents) it fades as (fastAgents/agents)², since their
+	// days have live answers enough for the base gain and a fast climb
+	// overshoots.
+	fast := fastRate * math.Min(1, math.Pow(fastAgents/math.Max(1, float64(p.agents)), 2))
+	gain := baseRate*math.Min(1, slowLive/float64(lt+1)) + fast*math.Min(1, fastLive/float64(lt+1))
 	st := p.slackTerm(d)
 	if st < 0 {
 		gain = baseRate
