@@ -402,6 +402,27 @@ func (c *Connector) LogActivity(ctx context.Context, a crm.Activity) (string, er
 	if a.CallID == "" {
 		return "", rejected("activity without a call id")
 	}
+	t := taskBody(a)
+	withSubtype := maps(t)
+	withSubtype["TaskSubtype"] = "Call"
+	id, _, err := c.upsert(ctx, "Task", c.cfg.TaskCallIDField, a.CallID, withSubtype)
+	if subtypeRefused(err) {
+		id, _, err = c.upsert(ctx, "Task", c.cfg.TaskCallIDField, a.CallID, t)
+	}
+	return id, err
+}
+
+// subtypeRefused reports Salesforce refusing the create-only TaskSubtype on
+// an update.
+func subtypeRefused(err error) bool {
+	var ae *APIError
+	return err != nil && errors.As(err, &ae) && ae.Code == "INVALID_FIELD_FOR_INSERT_UPDATE" &&
+		(slices.Contains(ae.Fields, "TaskSubtype") || strings.Contains(ae.Message, "TaskSubtype"))
+}
+
+// taskBody is the call's Task without TaskSubtype (and without the call-id
+// field, which is in the upsert URL).
+func taskBody(a crm.Activity) map[string]any {
 	t := map[string]any{
 		"Subject":               a.Subject,
 		"Status":                "Completed",
@@ -433,15 +454,7 @@ func (c *Connector) LogActivity(ctx context.Context, a crm.Activity) (string, er
 	if a.OwnerID != "" {
 		t["OwnerId"] = a.OwnerID
 	}
-	withSubtype := maps(t)
-	withSubtype["TaskSubtype"] = "Call"
-	id, _, err := c.upsert(ctx, "Task", c.cfg.TaskCallIDField, a.CallID, withSubtype)
-	var ae *APIError
-	if err != nil && errors.As(err, &ae) && ae.Code == "INVALID_FIELD_FOR_INSERT_UPDATE" &&
-		(slices.Contains(ae.Fields, "TaskSubtype") || strings.Contains(ae.Message, "TaskSubtype")) {
-		id, _, err = c.upsert(ctx, "Task", c.cfg.TaskCallIDField, a.CallID, t)
-	}
-	return id, err
+	return t
 }
 
 func maps(m map[string]any) map[string]any {

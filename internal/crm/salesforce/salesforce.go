@@ -4,7 +4,9 @@
 // SOQL with nextRecordsUrl paging; SOSL or parameterized phone search;
 // sObject get/create/update and upsert by external id; call logging as a
 // Task upserted on an external-id field holding the call id; VoiceCall
-// records; and the API usage from Sforce-Limit-Info as Prometheus gauges.
+// records; the Composite API (up to 25 subrequests in one API call, e.g.
+// CreateWithActivity); and the API usage from Sforce-Limit-Info as
+// Prometheus gauges.
 //
 // Reference: ../shared/reference/salesforce-and-crm.md §2. Its emulator is
 // the sfemu subpackage.

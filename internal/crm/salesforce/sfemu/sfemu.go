@@ -3,7 +3,9 @@
 // SOQL /query with nextRecordsUrl paging, SOSL /search (the phone-fields
 // subset the connector sends), /parameterizedSearch (GET and POST), sObject
 // create/read/update/delete, upsert by external id (201/200, 300 on several
-// matches), Salesforce-shaped error arrays, token expiry (401
+// matches), /composite (subrequests in order with @{ref.path} references,
+// allOrNone rollback, one API request for the whole; see composite.go),
+// Salesforce-shaped error arrays, token expiry (401
 // INVALID_SESSION_ID), outages (503), the daily limit (403
 // REQUEST_LIMIT_EXCEEDED) and the Sforce-Limit-Info header on every answer.
 //
@@ -362,6 +364,13 @@ func (e *Emulator) route(r *http.Request) (reply, bool) {
 		e.inject = e.inject[1:]
 		return fail(in.status, in.code, in.message), true
 	}
+	return e.dispatch(r, version, rest), true
+}
+
+// dispatch answers a data-API resource (rest is the path after
+// /services/data/<version>/) with e.mu held, once the request is
+// authorized; composite subrequests come through here too.
+func (e *Emulator) dispatch(r *http.Request, version, rest string) reply {
 	base := "/services/data/" + version
 	segs := strings.Split(strings.Trim(rest, "/"), "/")
 	for i, s := range segs {
@@ -371,17 +380,19 @@ func (e *Emulator) route(r *http.Request) (reply, bool) {
 	}
 	switch {
 	case segs[0] == "query" && len(segs) == 1 && r.Method == http.MethodGet:
-		return e.query(r, base), true
+		return e.query(r, base)
 	case segs[0] == "query" && len(segs) == 2 && r.Method == http.MethodGet:
-		return e.queryMore(base, segs[1]), true
+		return e.queryMore(base, segs[1])
 	case segs[0] == "search" && len(segs) == 1 && r.Method == http.MethodGet:
-		return e.search(r.URL.Query().Get("q"), base), true
+		return e.search(r.URL.Query().Get("q"), base)
 	case segs[0] == "parameterizedSearch" && len(segs) == 1:
-		return e.paramSearch(r, base), true
+		return e.paramSearch(r, base)
 	case segs[0] == "sobjects" && len(segs) >= 2:
-		return e.sobjects(r, base, segs[1:]), true
+		return e.sobjects(r, base, segs[1:])
+	case segs[0] == "composite" && len(segs) == 1:
+		return e.composite(r, version)
 	}
-	return fail(http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist"), true
+	return fail(http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 }
 
 func (e *Emulator) authorized(r *http.Request) bool {
