@@ -142,3 +142,12 @@ func isDir(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.IsDir()
 }
+
+// TestBrowserCRM drives the console's Call centers tab through
+// tests/browser/crm.js: the demo's call center listed, a call center created
+// from seed 002's XML, a bad XML's error naming the item, the XML export
+// (reqAdapterUrl at /softphone/), an edit with a server error marked on its
+// field, and a screen-pop preview deciding to open the Contact.
+func TestBrowserCRM(t *testing.T) {
+	runBrowserScript(t, "crm.js", "crm-form.png", "crm-preview.png")
+}

@@ -10,6 +10,7 @@ import { t, getLang, setLang, languages } from './i18n.js';
 import { ErrorBox } from './errors.js';
 import { AgentView } from './agent.js';
 import { SchemasSection, ContactListsSection, DncSection, CampaignsSection, CallbacksSection } from './outbound.js';
+import { CallCentersSection } from './crm.js';
 
 const html = htm.bind(h);
 
@@ -386,9 +387,9 @@ function Members({ queue, isAdmin, onClose }) {
 // ---- shell ----------------------------------------------------------------
 
 const TABS = ['users', 'devices', 'skills', 'queues', 'wrapupcodes', 'presence', 'clients',
-  'schemas', 'contactlists', 'dnclists', 'campaigns', 'callbacks', 'agent'];
-// The outbound tabs are for supervisors and admins; agents also get Callbacks.
-const SUPERVISOR_TABS = new Set(['schemas', 'contactlists', 'dnclists', 'campaigns']);
+  'schemas', 'contactlists', 'dnclists', 'campaigns', 'callbacks', 'callcenters', 'agent'];
+// The outbound and CRM tabs are for supervisors and admins; agents also get Callbacks.
+const SUPERVISOR_TABS = new Set(['schemas', 'contactlists', 'dnclists', 'campaigns', 'callcenters']);
 const tabsFor = (me) => {
   const roles = me?.roles || [];
   const supervisor = roles.includes('admin') || roles.includes('supervisor');
@@ -406,6 +407,7 @@ function Section({ tab, me, isAdmin }) {
   if (tab === 'dnclists') return html`<${DncSection} isAdmin=${isAdmin} />`;
   if (tab === 'campaigns') return html`<${CampaignsSection} isAdmin=${isAdmin} />`;
   if (tab === 'callbacks') return html`<${CallbacksSection} me=${me} />`;
+  if (tab === 'callcenters') return html`<${CallCentersSection} isAdmin=${isAdmin} />`;
   if (tab === 'queues') return html`<${QueuesSection} isAdmin=${isAdmin} />`;
   if (tab === 'clients') return html`<${ClientsSection} isAdmin=${isAdmin} />`;
   return html`<${Resource} key=${tab} spec=${specs[tab]} me=${me} isAdmin=${isAdmin} />`;
