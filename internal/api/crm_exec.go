@@ -76,6 +76,9 @@ func (s *Server) registerCRMExec(api huma.API) {
 			var rec crm.Record
 			switch {
 			case in.Body.RecordID != "":
+				if in.Body.RecordType == "" {
+					return nil, problem.Invalidf("recordType", "is required with recordId")
+				}
 				if rec, err = conn.Get(ctx, in.Body.RecordType, in.Body.RecordID); err != nil {
 					return nil, crmProblem(err, "recordId")
 				}
@@ -106,6 +109,9 @@ func (s *Server) registerCRMExec(api huma.API) {
 			a := actor(ctx)
 			attrs := map[string]string{"callReason": "ClickToDial", "phoneNumber": b.Phone}
 			if b.RecordID != "" {
+				if b.RecordType == "" {
+					return nil, problem.Invalidf("recordType", "is required with recordId")
+				}
 				attrs["crmRecordType"], attrs["crmRecordId"] = b.RecordType, b.RecordID
 			}
 			if b.SchemaID != "" || b.Key != "" {
@@ -113,7 +119,10 @@ func (s *Server) registerCRMExec(api huma.API) {
 					return nil, problem.Invalidf("key", "schemaId and key go together (click-to-dial search)")
 				}
 				cc, _, err := s.CRMRuntime.Connector(ctx)
-				if err == nil && !cc.AllowClickToDialSearch {
+				if err != nil {
+					return nil, problem.Coded(problem.Conflict, "crm.none", "", "%v", err)
+				}
+				if !cc.AllowClickToDialSearch {
 					return nil, problem.Coded(problem.Forbidden, "clicktodial.search.off", "schemaId", "the call center does not allow click-to-dial search")
 				}
 				c, err := s.clickToDialContact(ctx, b)
@@ -152,6 +161,8 @@ func crmProblem(err error, field string) error {
 	switch {
 	case errors.Is(err, crm.ErrNotFound):
 		return problem.Invalidf(field, "no CRM record matches: %v", err)
+	case errors.Is(err, crm.ErrRejected):
+		return problem.Invalidf(field, "the CRM refused it: %s", strings.TrimPrefix(err.Error(), "crm: "))
 	case errors.Is(err, crm.ErrMultiple):
 		return problem.Coded(problem.Conflict, "crm.multiple", field, "several CRM records match")
 	case errors.Is(err, crm.ErrUnavailable), errors.Is(err, crm.ErrAuth):
