@@ -53,6 +53,16 @@ func TestBrowserOutbound(t *testing.T) {
 		"outbound-campaign-form.png", "outbound-campaign-error.png", "outbound-desk.png", "outbound-preview.png", "outbound-release.png")
 }
 
+// TestBrowserSoftphone drives the agent softphone (/softphone/) through
+// tests/browser/softphone.js: sign-in, station login, On queue, an injected
+// call from a demo contact answered with its screen pop, DTMF, a reload
+// mid-call, hang up, the information panel and a break; then the page
+// framed by a stand-in Salesforce host with a stand-in opencti_min.js
+// (sign-in in a popup, screenPop with the contact's record id).
+func TestBrowserSoftphone(t *testing.T) {
+	runBrowserScript(t, "softphone.js", "softphone-idle.png", "softphone-call.png", "softphone-opencti.png")
+}
+
 // runBrowserScript runs one tests/browser script against a fresh demo app
 // and checks its closing JSON line and screenshots. Without node, the system
 // Chromium or the npm dependencies it skips, or fails when

@@ -123,7 +123,8 @@ func documentCSP(html []byte) string {
 		"; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 }
 
-// Handler serves the console under /ui/, the vendored ES modules under
+// Handler serves the console under /ui/, the agent softphone under
+// /softphone/, the vendored ES modules under
 // /vendor/ and redirects / to the console. Mount it at "/" (and/or at
 // "/ui/" and "/vendor/"); any other path is answered with 404.
 func Handler() http.Handler {
@@ -136,7 +137,11 @@ func serve(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/ui/", http.StatusFound)
 		return
 	}
-	if !strings.HasPrefix(p, "/ui/") && !strings.HasPrefix(p, "/vendor/") {
+	if p == "/softphone" {
+		http.Redirect(w, r, "/softphone/", http.StatusFound)
+		return
+	}
+	if !strings.HasPrefix(p, "/ui/") && !strings.HasPrefix(p, "/vendor/") && !strings.HasPrefix(p, "/softphone/") {
 		http.NotFound(w, r)
 		return
 	}
@@ -158,6 +163,12 @@ func serve(w http.ResponseWriter, r *http.Request) {
 	h.Set("ETag", a.etag)
 	h.Set("X-Content-Type-Options", "nosniff")
 	switch {
+	case a.csp != "" && strings.HasPrefix(p, "/softphone/"):
+		// The softphone is framed by the CRM (Salesforce Open CTI) and loads
+		// the CRM's opencti_min.js from the origin that frames it.
+		h.Set("Cache-Control", "no-cache")
+		h.Set("Content-Security-Policy", softphoneCSP(a.csp, r.URL.Query().Get("sfdcIframeOrigin")))
+		h.Set("Referrer-Policy", "no-referrer")
 	case a.csp != "":
 		h.Set("Cache-Control", "no-cache")
 		h.Set("Content-Security-Policy", a.csp)
@@ -174,6 +185,36 @@ func serve(w http.ResponseWriter, r *http.Request) {
 		h.Set("Cache-Control", "no-cache")
 	}
 	http.ServeContent(w, r, a.name, time.Time{}, bytes.NewReader(a.data))
+}
+
+// softphoneFrameAncestors are the hosts allowed to frame the softphone:
+// Salesforce's domains, and loopback for development and the browser tests.
+var softphoneFrameAncestors = "'self' https://*.salesforce.com https://*.force.com https://*.visualforce.com" +
+	" https://*.salesforce-setup.com http://localhost:* http://127.0.0.1:*"
+
+var loopbackOriginRE = regexp.MustCompile(`^http://(localhost|127\.0\.0\.1)(:[0-9]{1,5})?$`)
+var salesforceOriginRE = regexp.MustCompile(`^https://[a-z0-9-]+(\.[a-z0-9-]+)*\.(salesforce\.com|force\.com|visualforce\.com|salesforce-setup\.com)(:[0-9]{1,5})?$`)
+
+// softphoneScriptOrigin returns the origin the softphone may load
+// opencti_min.js from: the sfdcIframeOrigin parameter when it names a
+// Salesforce (or loopback) origin, else "". Anything else would let
+// whoever frames the page run script in Centralita's origin.
+func softphoneScriptOrigin(origin string) string {
+	o := strings.ToLower(strings.TrimRight(origin, "/"))
+	if salesforceOriginRE.MatchString(o) || loopbackOriginRE.MatchString(o) {
+		return o
+	}
+	return ""
+}
+
+// softphoneCSP is the document CSP of the softphone: framable by the CRM
+// hosts, and allowed to load scripts from the validated Salesforce origin.
+func softphoneCSP(base, sfdcOrigin string) string {
+	csp := strings.Replace(base, "frame-ancestors 'none'", "frame-ancestors "+softphoneFrameAncestors, 1)
+	if o := softphoneScriptOrigin(sfdcOrigin); o != "" {
+		csp = strings.Replace(csp, "script-src 'self'", "script-src 'self' "+o, 1)
+	}
+	return csp
 }
 
 // assetVersion is used by tests to build versioned vendor URLs.

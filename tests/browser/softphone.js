@@ -1,0 +1,316 @@
+#!/usr/bin/env node
+// Headless-browser end-to-end check of the agent softphone (/softphone/):
+//
+//   CENTRALITA_URL=http://127.0.0.1:8080 SCREENSHOT_DIR=/tmp/shots node softphone.js
+//
+// Against a fresh demo (internal/app/apptest: no simulated traffic, no
+// auto-answering demo agents). agent1 opens /softphone/, signs in through
+// the login page (same window: the page is top-level), logs into device
+// 1001, goes On queue; the script (the demo's client-credentials client)
+// makes a demo contact's number call Ventas; agent1 answers, sees the
+// caller and the screen pop with the contact found, sends DTMF, reloads the
+// page mid-call, still has the call and hangs up; the information panel
+// shows call id 0; then agent1 takes a break. Then an Open CTI host: a
+// second local origin (a tiny HTTP server here) serves a page that frames
+// /softphone/?sfdcIframeOrigin=… and a stand-in opencti_min.js recording
+// every call; agent1 signs in through the popup, and the next call's
+// screen pop reaches Salesforce as screenPop(SOBJECT, the contact's id).
+// Prints one JSON line (ok=false and exit 1 on the first failure).
+'use strict';
+
+const http = require('http');
+const { STEP_TIMEOUT, BASE, CheckError, check, firstLine, isLoginPage, visible, waitURL, createRun } = require('./lib');
+
+const CLIENT = { id: 'demo-client', secret: 'demo-secret' };
+const CALLER = '+34919000005'; // a demo contact's number
+
+const run = createRun({ name: 'softphone.js', failureShot: 'softphone-failure.png', results: {}, stepLimit: true });
+const { results, step, shot } = run;
+
+const expectedPatterns = [
+  /^(404|409) GET \/api\/v2\/outbound\/me$/,
+  /^404 GET \/api\/v2\/users\/me\/outboundcampaign$/,
+  /^404 GET \/favicon\.ico$/, // the stand-in Salesforce host has none
+  /^404 GET \/api\/v2\/crm\/conversations\/[^/]+\/screenpop$/, // before the pop is made; the event brings it
+];
+const expectedErrors = { has: (what) => expectedPatterns.some((p) => p.test(what)) };
+
+async function attr(locator, name, want, what, timeout = STEP_TIMEOUT) {
+  const deadline = Date.now() + timeout;
+  let got;
+  for (;;) {
+    got = await locator.first().getAttribute(name, { timeout }).catch(() => undefined);
+    if (typeof want === 'function' ? want(got) : got === want) return got;
+    if (Date.now() > deadline) throw new CheckError(`${what}: ${name}=${JSON.stringify(got)}, want ${typeof want === 'function' ? 'a match' : JSON.stringify(want)} within ${timeout / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function gone(locator, what, timeout = STEP_TIMEOUT) {
+  try {
+    await locator.first().waitFor({ state: 'detached', timeout });
+  } catch (err) {
+    throw new CheckError(`${what} still there after ${timeout / 1000} s (${firstLine(err)})`);
+  }
+}
+
+let clientToken = null;
+async function rest(method, p, body) {
+  if (!clientToken) {
+    const res = await fetch(`${BASE}/oauth/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: 'Basic ' + Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64') },
+      body: 'grant_type=client_credentials',
+      signal: AbortSignal.timeout(STEP_TIMEOUT),
+    });
+    check(res.ok, `client-credentials token: HTTP ${res.status}`);
+    clientToken = (await res.json()).access_token;
+  }
+  const res = await fetch(BASE + p, {
+    method,
+    headers: { Authorization: 'Bearer ' + clientToken, 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(STEP_TIMEOUT),
+  });
+  const text = await res.text();
+  check(res.ok, `${method} ${p}: HTTP ${res.status} ${text.slice(0, 300)}`);
+  return text ? JSON.parse(text) : null;
+}
+
+// The Open CTI host: a page framing the softphone like Salesforce does, and
+// a stand-in opencti_min.js that records the calls made to it.
+const OPENCTI_STUB = `
+window.__opencti = [];
+(function () {
+  function rec(name) {
+    return function (args) {
+      var copy = {};
+      for (var k in (args || {})) if (typeof args[k] !== 'function') copy[k] = args[k];
+      window.parent.postMessage({ openctiCall: name, args: copy }, '*');
+      var value = name === 'getCallCenterSettings'
+        ? { '/reqGeneralInfo/reqSoftphoneWidth': '320', '/reqGeneralInfo/reqSoftphoneHeight': '540' } : null;
+      if (args && args.callback) setTimeout(function () { args.callback({ success: true, returnValue: value }); }, 0);
+      if (name === 'onClickToDial') window.__clickToDial = args.listener;
+    };
+  }
+  window.sforce = { opencti: { SCREENPOP_TYPE: { SOBJECT: 'sobject', NEW_RECORD_MODAL: 'newRecordModal', SEARCH: 'search' } } };
+  ['enableClickToDial', 'onClickToDial', 'screenPop', 'saveLog', 'setSoftphonePanelVisibility', 'setSoftphonePanelHeight',
+    'setSoftphonePanelWidth', 'getCallCenterSettings', 'onNavigationChange'].forEach(function (n) { window.sforce.opencti[n] = rec(n); });
+})();
+`;
+
+function startHost() {
+  return new Promise((resolve) => {
+    const server = http.createServer((req, res) => {
+      const u = new URL(req.url, 'http://localhost');
+      if (u.pathname === '/support/api/60.0/lightning/opencti_min.js') {
+        res.writeHead(200, { 'Content-Type': 'text/javascript' });
+        res.end(OPENCTI_STUB);
+        return;
+      }
+      if (u.pathname === '/host') {
+        const origin = `http://localhost:${server.address().port}`;
+        const src = `${BASE}/softphone/?sfdcIframeOrigin=${encodeURIComponent(origin)}`;
+        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+        res.end(`<!doctype html><title>Salesforce stand-in</title>
+<script>window.calls = []; addEventListener('message', function (e) { if (e.data && e.data.openctiCall) window.calls.push(e.data); });</script>
+<iframe id="softphone" title="Softphone" src="${src}" width="400" height="800"></iframe>`);
+        return;
+      }
+      res.writeHead(404);
+      res.end();
+    });
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
+async function main() {
+  run.preflight();
+
+  await step('set up queue Ventas (API)', async () => {
+    const qs = await rest('GET', '/api/v2/routing/queues?name=Ventas');
+    const q = (qs.entities || []).find((x) => x.name === 'Ventas');
+    check(q, 'demo queue Ventas not found');
+    await rest('PUT', `/api/v2/routing/queues/${q.id}`, {
+      name: q.name, description: q.description, routingStrategy: q.routingStrategy, skillEvaluationMethod: q.skillEvaluationMethod,
+      mediaSettings: { call: { ...q.mediaSettings.call, alertingTimeoutSeconds: 60 } },
+      acwSettings: { wrapupPrompt: 'OPTIONAL' },
+    });
+  });
+
+  await step('launch', async () => { await run.launch(); });
+
+  const { page } = await run.newPage({ locale: 'en-US', viewport: { width: 400, height: 900 }, label: 'agent1', expectedErrors, consoleTypes: ['error'] });
+  run.currentPage = page;
+  const routing = page.locator('[data-testid=routing-status]');
+  const call = page.locator('article.sp-call');
+
+  await step('agent1 signs in to /softphone/', async () => {
+    await page.goto(`${BASE}/softphone/`);
+    await waitURL(page, isLoginPage, 'the login page /oauth/authorize');
+    await page.getByLabel('User', { exact: true }).fill('agent1');
+    await page.getByLabel('Password', { exact: true }).fill('agent');
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
+    await waitURL(page, (u) => u.pathname === '/softphone/' && u.search === '', 'the softphone /softphone/');
+    await visible(page.locator('[data-testid=me]').getByText('Lucía Martín', { exact: true }), 'signed-in name');
+    await attr(page.locator('[data-live]'), 'data-live', 'open', 'live updates (WebSocket)');
+  });
+
+  await step('station login 1001', async () => {
+    check(await page.getByLabel('User', { exact: true }).inputValue() === 'agent1', 'the User field does not show agent1');
+    await page.getByLabel('Device', { exact: true }).fill('1001');
+    await page.getByLabel('Password', { exact: true }).fill('device');
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
+    await visible(page.locator('[data-testid=device]').getByText('1001', { exact: true }), 'device 1001');
+    await visible(page.getByRole('button', { name: 'Log out', exact: true }), 'button "Log out"');
+  });
+
+  await step('on queue; controls present', async () => {
+    await page.getByRole('button', { name: 'On queue', exact: true }).click();
+    await attr(routing, 'data-status', 'IDLE', 'routing status');
+    for (const name of ['Dial', 'Information', 'Settings']) await visible(page.getByRole('button', { name, exact: true }), `button "${name}"`);
+    await visible(page.getByLabel('Number', { exact: true }), 'field "Number"');
+    await visible(page.getByLabel('Break', { exact: true }), 'select "Break"');
+    await visible(page.getByLabel('Campaign', { exact: true }), 'select "Campaign"');
+    const t1 = await page.locator('[data-testid=time-in-state]').innerText();
+    await page.waitForFunction((v) => document.querySelector('[data-testid=time-in-state]')?.textContent !== v, t1, { timeout: 5000 })
+      .catch(() => { throw new CheckError('the time in state does not tick'); });
+    await shot(page, 'softphone-idle.png');
+  });
+
+  await step('a demo contact calls Ventas; answer', async () => {
+    await rest('POST', '/api/v2/simulation/calls', { to: 'Ventas', from: CALLER });
+    await attr(call, 'data-state', 'alerting', 'the call');
+    await call.getByRole('button', { name: 'Answer', exact: true }).click();
+    await attr(call, 'data-state', 'connected', 'the call after Answer');
+    results.conversationId = await call.getAttribute('data-conversation');
+    results.caller = await page.locator('[data-testid=caller]').innerText();
+    check(!/No call/.test(results.caller), `the status shows no caller: ${results.caller}`);
+  });
+
+  await step('the screen pop shows the contact found', async () => {
+    const pop = page.locator('.sp-pop');
+    await attr(pop, 'data-kind', 'open', 'the screen pop');
+    results.recordId = await pop.getAttribute('data-record');
+    check(results.recordId, 'the screen pop names no record');
+    results.recordName = await page.locator('[data-testid=pop-record]').innerText();
+    await shot(page, 'softphone-call.png');
+  });
+
+  await step('DTMF 12', async () => {
+    await call.getByLabel('Digits', { exact: true }).fill('12');
+    await call.getByRole('button', { name: 'Send DTMF', exact: true }).click();
+    await page.waitForFunction(() => document.querySelector('article.sp-call input[name=digits]')?.value === '', null, { timeout: STEP_TIMEOUT })
+      .catch(() => { throw new CheckError('the digits field was not cleared after sending'); });
+    check((await call.getByRole('alert').count()) === 0, `an error after DTMF: ${await call.getByRole('alert').allInnerTexts()}`);
+  });
+
+  await step('information panel during the call', async () => {
+    await page.getByRole('button', { name: 'Information', exact: true }).click();
+    await visible(page.locator('[data-testid=info-call-id]').getByText(results.conversationId, { exact: true }), 'the call id in Information');
+  });
+
+  await step('reload mid-call', async () => {
+    await page.reload();
+    await attr(call, 'data-state', 'connected', 'the call after the reload');
+    check(await call.getAttribute('data-conversation') === results.conversationId, 'another call after the reload');
+    await attr(page.locator('.sp-pop'), 'data-record', results.recordId, 'the screen pop after the reload');
+    await visible(page.locator('[data-testid=device]').getByText('1001', { exact: true }), 'device 1001 after the reload');
+  });
+
+  await step('hang up', async () => {
+    await call.getByRole('button', { name: 'Hang up', exact: true }).click();
+    await page.waitForFunction(() => ['wrapup', undefined].includes(document.querySelector('article.sp-call')?.dataset.state), null, { timeout: STEP_TIMEOUT })
+      .catch(() => { throw new CheckError('the call is still live after Hang up'); });
+    if (await call.count()) {
+      await call.getByRole('button', { name: 'Skip', exact: true }).click();
+      await gone(call, 'the call after its wrap-up');
+    }
+    await page.getByRole('button', { name: 'Information', exact: true }).click();
+    await visible(page.locator('[data-testid=info-call-id]').getByText('0', { exact: true }), 'call id 0 once the call ended');
+  });
+
+  await step('a break', async () => {
+    const select = page.getByLabel('Break', { exact: true });
+    const labels = await select.locator('option').allInnerTexts();
+    results.breakOptions = labels;
+    check(labels.includes('1 - Break'), `break options ${JSON.stringify(labels)} lack "1 - Break"`);
+    await select.selectOption({ label: '1 - Break' });
+    await attr(select, 'data-presence', 'Break', 'presence after choosing "1 - Break"');
+    await attr(routing, 'data-status', 'OFF_QUEUE', 'routing status on a break');
+  });
+
+  await step('Spanish', async () => {
+    await page.getByRole('combobox', { name: 'Language' }).selectOption('es');
+    await visible(page.getByRole('button', { name: 'Información', exact: true }), 'button "Información"');
+    await visible(page.getByRole('button', { name: 'Ajustes', exact: true }), 'button "Ajustes"');
+    await page.getByRole('combobox', { name: 'Idioma' }).selectOption('en');
+    await visible(page.getByRole('button', { name: 'Information', exact: true }), 'button "Information" again');
+  });
+
+  // ---- Open CTI ---------------------------------------------------------------------
+  const host = await startHost();
+  const hostOrigin = `http://localhost:${host.address().port}`;
+  try {
+    const { page: hp, context: hctx } = await run.newPage({ locale: 'en-US', viewport: { width: 900, height: 900 }, label: 'host', expectedErrors, consoleTypes: ['error', 'warning'] });
+    run.currentPage = hp;
+    const frame = hp.frameLocator('#softphone');
+
+    await step('Open CTI: framed softphone, sign in through the popup', async () => {
+      await hp.goto(`${hostOrigin}/host`);
+      const signIn = frame.getByRole('button', { name: 'Sign in', exact: true });
+      await visible(signIn, 'button "Sign in" in the frame');
+      const [popup] = await Promise.all([hctx.waitForEvent('page'), signIn.click()]);
+      await popup.waitForURL((u) => u.pathname === '/oauth/authorize', { timeout: STEP_TIMEOUT });
+      await popup.getByLabel('User', { exact: true }).fill('agent1');
+      await popup.getByLabel('Password', { exact: true }).fill('agent');
+      await popup.getByRole('button', { name: 'Log in', exact: true }).click();
+      await popup.waitForEvent('close', { timeout: STEP_TIMEOUT });
+      await visible(frame.locator('[data-testid=me]').getByText('Lucía Martín', { exact: true }), 'signed-in name in the frame');
+    });
+
+    const calls = () => hp.evaluate(() => window.calls);
+    await step('Open CTI: click-to-dial enabled, settings read', async () => {
+      await hp.waitForFunction(() => window.calls.some((c) => c.openctiCall === 'onClickToDial'), null, { timeout: 8000, polling: 100 })
+        .catch(async () => {
+          const f = hp.frames().find((x) => x.url().includes('/softphone/'));
+          const info = f && await f.evaluate(() => ({ scripts: [...document.scripts].map((x) => x.src), sforce: typeof window.sforce, url: location.href }));
+          throw new CheckError(`onClickToDial never called (frame: ${JSON.stringify(info)}; calls: ${JSON.stringify(await calls())})`);
+        });
+      const names = (await calls()).map((c) => c.openctiCall);
+      for (const want of ['enableClickToDial', 'getCallCenterSettings']) check(names.includes(want), `${want} not called: ${JSON.stringify(names)}`);
+      await frame.getByRole('button', { name: 'Settings', exact: true }).click();
+      await visible(frame.getByText('Host: opencti'), 'the Open CTI bridge chosen (Settings)');
+      await frame.getByLabel('Width (px)', { exact: true }).fill('360');
+      await frame.getByRole('button', { name: 'Save', exact: true }).click();
+      await hp.waitForFunction(() => window.calls.some((c) => c.openctiCall === 'setSoftphonePanelWidth' && c.args.widthPX === 360), null, { timeout: 5000, polling: 100 })
+        .catch(() => { throw new CheckError('setSoftphonePanelWidth(360) not called after saving the settings'); });
+    });
+
+    await step('Open CTI: on queue, a call, screenPop with the record', async () => {
+      await frame.getByRole('button', { name: 'On queue', exact: true }).click();
+      await attr(frame.locator('[data-testid=routing-status]'), 'data-status', 'IDLE', 'routing status (framed)');
+      await rest('POST', '/api/v2/simulation/calls', { to: 'Ventas', from: CALLER });
+      const fcall = frame.locator('article.sp-call');
+      await attr(fcall, 'data-state', 'alerting', 'the call (framed)');
+      await fcall.getByRole('button', { name: 'Answer', exact: true }).click();
+      await hp.waitForFunction(() => window.calls.some((c) => c.openctiCall === 'screenPop'), null, { timeout: STEP_TIMEOUT, polling: 100 })
+        .catch(() => { throw new CheckError('screenPop never called'); });
+      const pops = (await calls()).filter((c) => c.openctiCall === 'screenPop');
+      results.openctiScreenPop = pops[0].args;
+      check(pops[0].args.type === 'sobject' && pops[0].args.params?.recordId === results.recordId,
+        `screenPop ${JSON.stringify(pops[0].args)}, want sobject ${results.recordId}`);
+      await shot(hp, 'softphone-opencti.png');
+      await fcall.getByRole('button', { name: 'Hang up', exact: true }).click();
+      await hp.frames().find((f) => f.url().includes('/softphone/')).waitForFunction(
+        () => document.querySelector('article.sp-call')?.dataset.state !== 'connected', null, { timeout: STEP_TIMEOUT })
+        .catch(() => { throw new CheckError('the framed call is still live after Hang up'); });
+    });
+  } finally {
+    host.close();
+  }
+
+  await run.finish();
+}
+
+run.main(main);
