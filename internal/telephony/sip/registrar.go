@@ -1,8 +1,8 @@
-// Package sip is Centralita's SIP side of telephony. This file is the
-// registrar: stations (agent devices) REGISTER with digest authentication
-// against the directory's SIP passwords, and the switch finds where to reach
-// a station with Lookup. Bindings live in memory and expire on the injected
-// clock.
+// The registrar: stations (agent devices) REGISTER with digest
+// authentication against the directory's SIP passwords, and the switch finds
+// where to reach a station with Lookup. Bindings live in memory and expire
+// on the injected clock.
+
 package sip
 
 import (

@@ -1,0 +1,872 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/centralita/centralita/internal/clock"
+	"github.com/centralita/centralita/internal/telephony"
+)
+
+// Defaults of Options.
+const (
+	DefaultRingTimeout  = 30 * time.Second
+	DefaultToneDuration = time.Second
+	DefaultEventBuffer  = 4096
+)
+
+// ErrClosed is returned by Originate after Close.
+var ErrClosed = errors.New("sip: switch closed")
+
+// Options configures a Switch.
+type Options struct {
+	// Listen is the UDP address for SIP, e.g. "127.0.0.1:5060"
+	// ("127.0.0.1:0" in tests). Its host is also the address put in our
+	// SDP and Contact, so it must be a concrete IP.
+	Listen string
+	// Registrar finds stations' devices (it is attached to the switch's
+	// SIP socket: REGISTER and OPTIONS are served there). Required.
+	Registrar *Registrar
+	// Trunks are the addresses ("host" or "host:port") whose INVITEs are
+	// accepted as inbound customer calls. INVITEs are also accepted from a
+	// registered station's device (same source host as its REGISTER).
+	// Anything else gets 403.
+	Trunks []string
+	// RTPPortMin..RTPPortMax is the RTP port range (even ports); zero
+	// means any free port.
+	RTPPortMin, RTPPortMax int
+	// Clock runs ring timeouts; default clock.Real{}. Media always runs
+	// on the wall clock.
+	Clock        clock.Clock
+	Logger       *slog.Logger
+	ToneDuration time.Duration // how long Play("tone:FREQ") lasts; default 1 s
+	EventBuffer  int           // Events capacity; default 4096 (a backlog absorbs overflow)
+}
+
+type legState int
+
+const (
+	stOffered legState = iota
+	stOriginated
+	stRinging
+	stAnswering // 200 OK sent, waiting for ACK
+	stAnswered
+)
+
+type play struct{ cancel context.CancelFunc }
+
+type leg struct {
+	id      string
+	state   legState
+	inbound bool
+	callID  string
+	from    string
+	to      string
+
+	srv *sipgo.DialogServerSession
+	cli *sipgo.DialogClientSession
+
+	med     media
+	bridged string
+
+	// originate: cancel the wait for an answer with cause
+	cancelWait  context.CancelFunc
+	timer       clock.Timer
+	waitCause   string
+	plays       []*play
+	ringEmitted bool
+	// inviteDone is closed when an inbound INVITE got its final response
+	// (sipgo ends the transaction when the INVITE handler returns).
+	inviteDone chan struct{}
+	doneOnce   sync.Once
+}
+
+func (l *leg) finishInvite() {
+	if l.inviteDone != nil {
+		l.doneOnce.Do(func() { close(l.inviteDone) })
+	}
+}
+
+// Switch is a telephony.Switch speaking SIP over UDP with its own RTP relay.
+type Switch struct {
+	opt    Options
+	log    *slog.Logger
+	ua     *sipgo.UserAgent
+	srv    *sipgo.Server
+	client *sipgo.Client
+	dua    *sipgo.DialogUA
+	conn   net.PacketConn
+	ip     string
+	port   int
+	pool   portPool
+	served chan struct{}
+
+	mu       sync.Mutex
+	legs     map[string]*leg
+	byCallID map[string]*leg
+	order    []string
+	nextID   int
+	emitted  uint64 // events emitted so far (under mu)
+	closed   bool
+
+	evMu     sync.Mutex
+	queue    []telephony.Event
+	wake     chan struct{}
+	out      chan telephony.Event
+	evClosed bool
+	pumpDone chan struct{}
+}
+
+var _ telephony.Switch = (*Switch)(nil)
+
+// NewSwitch starts a switch listening on opt.Listen.
+func NewSwitch(opt Options) (*Switch, error) {
+	if opt.Registrar == nil {
+		return nil, errors.New("sip: switch needs a Registrar")
+	}
+	if opt.Listen == "" {
+		opt.Listen = "127.0.0.1:5060"
+	}
+	if opt.Clock == nil {
+		opt.Clock = clock.Real{}
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if opt.ToneDuration <= 0 {
+		opt.ToneDuration = DefaultToneDuration
+	}
+	if opt.EventBuffer <= 0 {
+		opt.EventBuffer = DefaultEventBuffer
+	}
+	if opt.RTPPortMin < 0 || opt.RTPPortMax < opt.RTPPortMin || opt.RTPPortMax > 65535 {
+		return nil, errors.New("sip: bad RTP port range")
+	}
+	conn, err := net.ListenPacket("udp", opt.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("sip: listen %s: %w", opt.Listen, err)
+	}
+	la := conn.LocalAddr().(*net.UDPAddr)
+	if la.IP.IsUnspecified() {
+		conn.Close()
+		return nil, errors.New("sip: Listen needs a concrete IP (it is advertised in SDP and Contact)")
+	}
+	s := &Switch{
+		opt: opt, log: opt.Logger.With("component", "sip.switch"),
+		conn: conn, ip: la.IP.String(), port: la.Port,
+		pool:     portPool{min: opt.RTPPortMin, max: opt.RTPPortMax},
+		legs:     map[string]*leg{},
+		byCallID: map[string]*leg{},
+		wake:     make(chan struct{}, 1),
+		out:      make(chan telephony.Event, opt.EventBuffer),
+		pumpDone: make(chan struct{}),
+		served:   make(chan struct{}),
+	}
+	s.ua, err = sipgo.NewUA(sipgo.WithUserAgent("centralita"))
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	s.srv, err = sipgo.NewServer(s.ua, sipgo.WithServerLogger(s.log))
+	if err == nil {
+		s.client, err = sipgo.NewClient(s.ua, sipgo.WithClientHostname(s.ip), sipgo.WithClientConnectionAddr(la.String()))
+	}
+	if err != nil {
+		s.ua.Close()
+		conn.Close()
+		return nil, err
+	}
+	s.dua = &sipgo.DialogUA{Client: s.client, ContactHDR: sip.ContactHeader{
+		Address: sip.Uri{Scheme: "sip", User: "centralita", Host: s.ip, Port: s.port},
+	}}
+	opt.Registrar.Attach(s.srv)
+	s.srv.OnInvite(s.onInvite)
+	s.srv.OnAck(s.onAck)
+	s.srv.OnBye(s.onBye)
+	go s.pump()
+	go func() {
+		defer close(s.served)
+		_ = s.srv.ServeUDP(conn)
+	}()
+	if err := waitServing(s.ua, la.String()); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// waitServing returns once sipgo has registered the listening socket addr,
+// so that requests we send go out from it (sipgo would otherwise try to
+// bind the same address again).
+func waitServing(ua *sipgo.UserAgent, addr string) error {
+	for i := 0; i < 1000; i++ {
+		if c, err := ua.TransportLayer().GetConnection("udp", addr); err == nil && c != nil {
+			return nil
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return fmt.Errorf("sip: %s not serving", addr)
+}
+
+// Addr is the SIP UDP address the switch listens on.
+func (s *Switch) Addr() *net.UDPAddr { return s.conn.LocalAddr().(*net.UDPAddr) }
+
+// ------------------------------------------------------------- events --
+
+func (s *Switch) Events() <-chan telephony.Event { return s.out }
+
+// emit queues ev; call with s.mu held so events keep their order.
+func (s *Switch) emit(ev telephony.Event) {
+	ev.Time = s.opt.Clock.Now()
+	s.emitted++
+	s.evMu.Lock()
+	s.queue = append(s.queue, ev)
+	s.evMu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Switch) pump() {
+	defer close(s.pumpDone)
+	for {
+		s.evMu.Lock()
+		q := s.queue
+		s.queue = nil
+		closed := s.evClosed
+		s.evMu.Unlock()
+		for _, ev := range q {
+			s.out <- ev
+		}
+		if len(q) == 0 {
+			if closed {
+				close(s.out)
+				return
+			}
+			<-s.wake
+		}
+	}
+}
+
+// --------------------------------------------------------------- legs --
+
+func (s *Switch) newLeg(inbound bool, callID string) *leg {
+	s.nextID++
+	l := &leg{id: "sip-" + strconv.Itoa(s.nextID), inbound: inbound, callID: callID}
+	s.legs[l.id] = l
+	s.order = append(s.order, l.id)
+	if callID != "" {
+		s.byCallID[callID] = l
+	}
+	return l
+}
+
+// end removes l with cause: PlaybackDone for its prompts, Hangup, then
+// the partner's Unbridged. Needs s.mu.
+func (s *Switch) end(l *leg, cause string) {
+	if _, ok := s.legs[l.id]; !ok {
+		return
+	}
+	for _, p := range l.plays {
+		p.cancel()
+		s.emit(telephony.Event{Type: telephony.PlaybackDone, Leg: l.id})
+	}
+	l.plays = nil
+	if l.timer != nil {
+		l.timer.Stop()
+	}
+	partner := l.bridged
+	if partner != "" {
+		s.emit(telephony.Event{Type: telephony.Unbridged, Leg: l.id, Other: partner})
+	}
+	s.emit(telephony.Event{Type: telephony.Hangup, Leg: l.id, Cause: cause})
+	if p := s.legs[partner]; p != nil {
+		p.bridged = ""
+		if p.med != nil {
+			p.med.RelayTo(nil)
+		}
+		s.emit(telephony.Event{Type: telephony.Unbridged, Leg: p.id, Other: l.id})
+	}
+	delete(s.legs, l.id)
+	if s.byCallID[l.callID] == l {
+		delete(s.byCallID, l.callID)
+	}
+	for i, id := range s.order {
+		if id == l.id {
+			s.order = append(s.order[:i:i], s.order[i+1:]...)
+			break
+		}
+	}
+	if l.med != nil {
+		m := l.med
+		go m.Close()
+	}
+}
+
+func (s *Switch) get(id string) (*leg, error) {
+	l := s.legs[id]
+	if l == nil {
+		return nil, telephony.ErrNoLeg
+	}
+	return l, nil
+}
+
+// ------------------------------------------------------------ inbound --
+
+func (s *Switch) allowedSource(req *sip.Request) bool {
+	src := req.Source()
+	host, _, err := net.SplitHostPort(src)
+	if err != nil {
+		host = src
+	}
+	for _, t := range s.opt.Trunks {
+		if t == src || t == host {
+			return true
+		}
+	}
+	if from := req.From(); from != nil && from.Address.User != "" {
+		for _, c := range s.opt.Registrar.Lookup(from.Address.User) {
+			if h, _, err := net.SplitHostPort(c.Source); err == nil && h == host {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (s *Switch) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	callID := req.CallID()
+	if callID == nil || req.From() == nil || req.To() == nil || req.CSeq() == nil {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad Request", nil))
+		return
+	}
+	s.mu.Lock()
+	if existing := s.byCallID[callID.Value()]; existing != nil || s.closed {
+		s.mu.Unlock()
+		// re-INVITE (hold etc.) is not supported in this slice
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+		return
+	}
+	s.mu.Unlock()
+	if !s.allowedSource(req) {
+		s.log.Warn("sip invite refused: unknown source", "source", req.Source())
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil))
+		return
+	}
+	offer, err := parseSDP(req.Body())
+	if err != nil || !offer.hasPCMU() {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+		return
+	}
+	dlg, err := s.dua.ReadInvite(req, tx)
+	if err != nil {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad Request", nil))
+		return
+	}
+	med, err := newRTPLeg(&s.pool, s.ip)
+	if err != nil {
+		s.log.Error("sip invite: no RTP port", "err", err)
+		_ = dlg.Respond(sip.StatusServiceUnavailable, "No Media Port", nil)
+		return
+	}
+	med.SetRemote(&net.UDPAddr{IP: offer.IP, Port: offer.Port})
+	_ = dlg.Respond(sip.StatusTrying, "Trying", nil)
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		med.Close()
+		go dlg.Respond(sip.StatusServiceUnavailable, "Shutting Down", nil)
+		return
+	}
+	l := s.newLeg(true, callID.Value())
+	l.srv, l.med = dlg, med
+	l.inviteDone = make(chan struct{})
+	l.from, l.to = req.From().Address.User, req.Recipient.User
+	if strings.EqualFold(l.from, "anonymous") { // RFC 3323 hidden caller
+		l.from = ""
+	}
+	if l.to == "" {
+		l.to = req.To().Address.User
+	}
+	s.emit(telephony.Event{Type: telephony.Incoming, Leg: l.id, From: l.from, To: l.to})
+	s.mu.Unlock()
+
+	dlg.OnState(func(st sip.DialogState) {
+		if st != sip.DialogStateEnded {
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.legs[l.id] == l && l.state == stOffered {
+			s.end(l, telephony.CauseAbandoned) // CANCEL from the caller
+		}
+	})
+	select {
+	case <-l.inviteDone:
+	case <-dlg.Context().Done():
+	}
+}
+
+func (s *Switch) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	s.mu.Lock()
+	l := s.byCallID[req.CallID().Value()]
+	s.mu.Unlock()
+	if l != nil && l.srv != nil {
+		_ = l.srv.ReadAck(req, tx)
+	}
+}
+
+func (s *Switch) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	s.mu.Lock()
+	l := s.byCallID[req.CallID().Value()]
+	s.mu.Unlock()
+	if l == nil {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	// Not under s.mu: ReadBye fires the dialog's state callbacks.
+	var err error
+	if l.srv != nil {
+		err = l.srv.ReadBye(req, tx)
+	} else if l.cli != nil {
+		err = l.cli.ReadBye(req, tx)
+	}
+	if err != nil {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad Request", nil))
+		return
+	}
+	s.mu.Lock()
+	if s.legs[l.id] == l {
+		s.end(l, telephony.CauseNormal)
+	}
+	s.mu.Unlock()
+}
+
+// Answer sends 200 OK with our SDP; Answered follows the caller's ACK.
+func (s *Switch) Answer(ctx context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, err := s.get(id)
+	if err != nil {
+		return err
+	}
+	if !l.inbound || l.state != stOffered {
+		return telephony.ErrState
+	}
+	l.state = stAnswering
+	sdp := buildSDP(s.ip, l.med.Port(), uint64(time.Now().UnixNano()))
+	dlg := l.srv
+	go func() {
+		err := dlg.RespondSDP(sdp)
+		l.finishInvite()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.legs[l.id] != l {
+			return
+		}
+		if err != nil {
+			s.log.Warn("sip answer failed", "leg", l.id, "err", err)
+			s.end(l, telephony.CauseFailed)
+			return
+		}
+		l.state = stAnswered
+		s.emit(telephony.Event{Type: telephony.Answered, Leg: l.id})
+	}()
+	return nil
+}
+
+// ----------------------------------------------------------- outbound --
+
+// Originate places a call to "station:NAME" (its first registered contact).
+func (s *Switch) Originate(ctx context.Context, req telephony.OriginateRequest) (string, error) {
+	if !strings.HasPrefix(req.To, telephony.StationPrefix) {
+		if isNumber(strings.TrimPrefix(req.To, telephony.TelPrefix)) || strings.HasPrefix(req.To, "sip:") {
+			return "", telephony.ErrNotSupported // trunks come in a later slice
+		}
+		return "", telephony.ErrBadDestination
+	}
+	name := strings.TrimPrefix(req.To, telephony.StationPrefix)
+	if name == "" {
+		return "", telephony.ErrBadDestination
+	}
+	ring := req.RingTimeout
+	if ring <= 0 {
+		ring = DefaultRingTimeout
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return "", ErrClosed
+	}
+	contacts := s.opt.Registrar.Lookup(name)
+	var target sip.Uri
+	if len(contacts) == 0 || sip.ParseUri(contacts[0].URI, &target) != nil {
+		l := s.newLeg(false, "")
+		l.state = stOriginated
+		s.end(l, telephony.CauseFailed)
+		return l.id, nil
+	}
+	med, err := newRTPLeg(&s.pool, s.ip)
+	if err != nil {
+		return "", err
+	}
+	from := req.From
+	if from == "" {
+		from = "centralita"
+	}
+	inv := sip.NewRequest(sip.INVITE, target)
+	fp := sip.NewParams()
+	fp.Add("tag", randomHex(8))
+	inv.AppendHeader(&sip.FromHeader{DisplayName: req.CallerName, Address: sip.Uri{Scheme: "sip", User: from, Host: s.ip, Port: s.port}, Params: fp})
+	inv.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: name, Host: target.Host, Port: target.Port}, Params: sip.NewParams()})
+	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	inv.SetBody(buildSDP(s.ip, med.Port(), uint64(time.Now().UnixNano())))
+	dlg, err := s.dua.WriteInvite(context.Background(), inv)
+	if err != nil {
+		med.Close()
+		return "", fmt.Errorf("sip: invite %s: %w", name, err)
+	}
+	l := s.newLeg(false, inv.CallID().Value())
+	l.state, l.cli, l.med, l.from, l.to = stOriginated, dlg, med, from, req.To
+	wctx, cancel := context.WithCancel(context.Background())
+	l.cancelWait = cancel
+	l.timer = s.opt.Clock.AfterFunc(ring, func() {
+		s.mu.Lock()
+		if l.waitCause == "" {
+			l.waitCause = telephony.CauseNoAnswer
+		}
+		s.mu.Unlock()
+		cancel()
+	})
+	go s.waitAnswer(l, wctx)
+	return l.id, nil
+}
+
+// isNumber: an optional + and 1 to 20 digits, visual separators
+// (space . - ( )) ignored — the same rule as the simulated switch.
+func isNumber(s string) bool {
+	s = strings.Map(func(r rune) rune {
+		if strings.ContainsRune(" .-()", r) {
+			return -1
+		}
+		return r
+	}, s)
+	s = strings.TrimPrefix(s, "+")
+	if s == "" || len(s) > 20 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Switch) waitAnswer(l *leg, ctx context.Context) {
+	dlg := l.cli
+	err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error {
+		if r.StatusCode == sip.StatusRinging || r.StatusCode == sip.StatusSessionInProgress {
+			s.mu.Lock()
+			if s.legs[l.id] == l && !l.ringEmitted {
+				l.ringEmitted = true
+				l.state = stRinging
+				s.emit(telephony.Event{Type: telephony.Ringing, Leg: l.id, From: l.from, To: l.to})
+			}
+			s.mu.Unlock()
+		}
+		return nil
+	}})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l.timer != nil {
+		l.timer.Stop()
+	}
+	if err == nil {
+		_ = dlg.Ack(context.Background())
+		if s.legs[l.id] != l || l.waitCause != "" { // hung up or timed out as it answered
+			go dlg.Bye(context.Background())
+			if s.legs[l.id] == l {
+				s.end(l, l.waitCause)
+			}
+			return
+		}
+		if ans, perr := parseSDP(dlg.InviteResponse.Body()); perr == nil {
+			l.med.SetRemote(&net.UDPAddr{IP: ans.IP, Port: ans.Port})
+		}
+		if !l.ringEmitted { // a 180 sipgo delivered before we listened, or none at all
+			l.ringEmitted = true
+			s.emit(telephony.Event{Type: telephony.Ringing, Leg: l.id, From: l.from, To: l.to})
+		}
+		l.state = stAnswered
+		s.emit(telephony.Event{Type: telephony.Answered, Leg: l.id})
+		return
+	}
+	if s.legs[l.id] != l {
+		return
+	}
+	cause := telephony.CauseFailed
+	var de *sipgo.ErrDialogResponse
+	switch {
+	case l.waitCause != "":
+		cause = l.waitCause
+	case errors.As(err, &de):
+		cause = causeOf(de.Res.StatusCode)
+	case strings.Contains(err.Error(), "timed out") || strings.Contains(err.Error(), "timeout"):
+		cause = telephony.CauseNoAnswer
+	}
+	s.end(l, cause)
+}
+
+// causeOf maps a final failure status to a hangup cause.
+func causeOf(code int) string {
+	switch code {
+	case sip.StatusBusyHere, 600:
+		return telephony.CauseBusy
+	case sip.StatusTemporarilyUnavailable, sip.StatusRequestTimeout:
+		return telephony.CauseNoAnswer
+	case 603:
+		return telephony.CauseRejected
+	}
+	return telephony.CauseFailed
+}
+
+// --------------------------------------------------------------- hangup --
+
+// Hangup: CANCEL an originated leg not answered yet, BYE an answered one,
+// 486 (cause busy) or 603 an unanswered incoming one.
+func (s *Switch) Hangup(ctx context.Context, id, cause string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, err := s.get(id)
+	if err != nil {
+		return err
+	}
+	s.hangup(l, cause)
+	return nil
+}
+
+func (s *Switch) hangup(l *leg, cause string) {
+	switch l.state {
+	case stOffered:
+		if cause == "" {
+			cause = telephony.CauseRejected
+		}
+		code, reason := 603, "Decline"
+		if cause == telephony.CauseBusy {
+			code, reason = sip.StatusBusyHere, "Busy Here"
+		}
+		dlg := l.srv
+		go func() {
+			_ = dlg.Respond(code, reason, nil)
+			l.finishInvite()
+		}()
+	case stOriginated, stRinging:
+		if cause == "" {
+			cause = telephony.CauseCancelled
+		}
+		l.waitCause = cause
+		l.cancelWait() // WaitAnswer sends CANCEL
+	case stAnswering, stAnswered:
+		if cause == "" {
+			cause = telephony.CauseNormal
+		}
+		if l.srv != nil {
+			dlg := l.srv
+			go dlg.Bye(context.Background())
+		} else if l.cli != nil {
+			dlg := l.cli
+			go dlg.Bye(context.Background())
+		}
+	}
+	s.end(l, cause)
+}
+
+// ---------------------------------------------------------------- media --
+
+// Bridge relays RTP between two answered legs.
+func (s *Switch) Bridge(ctx context.Context, a, b string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	la, err := s.get(a)
+	if err != nil {
+		return err
+	}
+	lb, err := s.get(b)
+	if err != nil {
+		return err
+	}
+	if a == b || la.state != stAnswered || lb.state != stAnswered || la.bridged == b {
+		return telephony.ErrState
+	}
+	for _, l := range []*leg{la, lb} {
+		s.stopPlays(l)
+		s.unbridge(l)
+	}
+	la.bridged, lb.bridged = b, a
+	la.med.RelayTo(lb.med)
+	lb.med.RelayTo(la.med)
+	s.emit(telephony.Event{Type: telephony.Bridged, Leg: a, Other: b})
+	s.emit(telephony.Event{Type: telephony.Bridged, Leg: b, Other: a})
+	return nil
+}
+
+// Unbridge stops the relay; both legs stay up.
+func (s *Switch) Unbridge(ctx context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, err := s.get(id)
+	if err != nil {
+		return err
+	}
+	if l.bridged == "" {
+		return telephony.ErrState
+	}
+	s.unbridge(l)
+	return nil
+}
+
+func (s *Switch) unbridge(l *leg) {
+	p := s.legs[l.bridged]
+	if p == nil {
+		return
+	}
+	l.med.RelayTo(nil)
+	p.med.RelayTo(nil)
+	l.bridged, p.bridged = "", ""
+	s.emit(telephony.Event{Type: telephony.Unbridged, Leg: l.id, Other: p.id})
+	s.emit(telephony.Event{Type: telephony.Unbridged, Leg: p.id, Other: l.id})
+}
+
+func (s *Switch) stopPlays(l *leg) {
+	for _, p := range l.plays {
+		p.cancel()
+		s.emit(telephony.Event{Type: telephony.PlaybackDone, Leg: l.id})
+	}
+	l.plays = nil
+}
+
+// Play plays "tone:FREQ" (PCMU sine, Options.ToneDuration) to an answered
+// leg; prompts by name are not supported yet.
+func (s *Switch) Play(ctx context.Context, id, prompt string) error {
+	freqStr, ok := strings.CutPrefix(prompt, "tone:")
+	if !ok {
+		return telephony.ErrNotSupported
+	}
+	freq, err := strconv.ParseFloat(freqStr, 64)
+	if err != nil || freq <= 0 || freq >= 4000 {
+		return fmt.Errorf("sip: bad tone %q", prompt)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, err := s.get(id)
+	if err != nil {
+		return err
+	}
+	if l.state != stAnswered {
+		return telephony.ErrState
+	}
+	pctx, cancel := context.WithCancel(context.Background())
+	p := &play{cancel: cancel}
+	l.plays = append(l.plays, p)
+	med, d := l.med, s.opt.ToneDuration
+	go func() {
+		_ = med.PlayTone(pctx, freq, d)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for i, x := range l.plays {
+			if x == p { // not already reported by Bridge or hangup
+				l.plays = append(l.plays[:i:i], l.plays[i+1:]...)
+				s.emit(telephony.Event{Type: telephony.PlaybackDone, Leg: l.id})
+				break
+			}
+		}
+	}()
+	return nil
+}
+
+// mediaStats reports a leg's RTP counters (tests and diagnostics).
+func (s *Switch) mediaStats(id string) (mediaStats, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.legs[id]
+	if l == nil || l.med == nil {
+		return mediaStats{}, false
+	}
+	return l.med.Stats(), true
+}
+
+// -------------------------------------------------------- not yet done --
+
+// Hold, Resume, Mute, SendDTMF, Transfer, conferences and Record are not
+// implemented in this slice: they return telephony.ErrNotSupported.
+func (s *Switch) Hold(ctx context.Context, leg string) error   { return telephony.ErrNotSupported }
+func (s *Switch) Resume(ctx context.Context, leg string) error { return telephony.ErrNotSupported }
+func (s *Switch) Mute(ctx context.Context, leg string, on bool) error {
+	return telephony.ErrNotSupported
+}
+func (s *Switch) SendDTMF(ctx context.Context, leg, digits string) error {
+	return telephony.ErrNotSupported
+}
+func (s *Switch) Transfer(ctx context.Context, leg, to string) error {
+	return telephony.ErrNotSupported
+}
+func (s *Switch) NewConference(ctx context.Context) (string, error) {
+	return "", telephony.ErrNotSupported
+}
+func (s *Switch) Join(ctx context.Context, conf, leg string, mode telephony.MixMode, coach string) error {
+	return telephony.ErrNotSupported
+}
+func (s *Switch) Leave(ctx context.Context, conf, leg string) error {
+	return telephony.ErrNotSupported
+}
+func (s *Switch) EndConference(ctx context.Context, conf string) error {
+	return telephony.ErrNotSupported
+}
+func (s *Switch) Record(ctx context.Context, leg string, on bool) error {
+	return telephony.ErrNotSupported
+}
+
+// ---------------------------------------------------------------- close --
+
+// Close hangs up every leg (in creation order), stops listening and
+// closes Events once every event is delivered. Safe to call again.
+func (s *Switch) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	for _, id := range append([]string(nil), s.order...) {
+		if l := s.legs[id]; l != nil {
+			s.hangup(l, "")
+		}
+	}
+	s.mu.Unlock()
+	// let BYE/CANCEL/final responses go out before the socket closes
+	time.Sleep(50 * time.Millisecond)
+	err := s.conn.Close()
+	<-s.served
+	s.ua.Close()
+	s.evMu.Lock()
+	s.evClosed = true
+	s.evMu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return err
+}
