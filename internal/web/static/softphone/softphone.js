@@ -17,6 +17,7 @@ import { openNotifications } from '/ui/notifications.js';
 import { ErrorBox, errorText } from '/ui/errors.js';
 import { t, getLang, setLang, languages } from '/ui/i18n.js';
 import { OutboundDesk } from '/ui/desk.js';
+import { myParticipant, phase as callPhase, otherParty, elapsed, newerStatus, useNow } from '/ui/calls.js';
 import { handleRedirect, signInSameWindow, signInPopup, signOutLocal, getToken, framed } from './auth.js';
 import { chooseBridge, popTarget } from './bridge.js';
 import { recordURL } from './bridge-standalone.js';
@@ -29,36 +30,13 @@ const SETTINGS_KEY = 'centralita.sp.settings';
 const ON_QUEUE_ID = 'e08eaf1b-ee47-4fa9-a231-1200e284798f';
 const AVAILABLE_ID = '6a3af858-942f-489d-9700-5f9bcdcdae9b';
 const ROUTING_STATUSES = ['OFF_QUEUE', 'IDLE', 'INTERACTING', 'NOT_RESPONDING', 'COMMUNICATING'];
-const LIVE_STATES = new Set(['alerting', 'dialing', 'contacting', 'connected']);
 
 const enc = encodeURIComponent;
 const callPath = (id) => `/api/v2/conversations/calls/${enc(id)}`;
 const partPath = (id, partId) => `${callPath(id)}/participants/${enc(partId)}`;
-const stripTel = (s) => String(s || '').replace(/^tel:/, '');
 
-// ---- call helpers (the same reading of a conversation as ui/agent.js) -------
-
-function myParticipant(conv, me) {
-  const mine = (conv?.participants || []).filter((p) => p.user?.id === me.id);
-  return mine.findLast((p) => LIVE_STATES.has(p.state)) || mine.findLast((p) => p.afterCallWork) || mine[mine.length - 1] || null;
-}
-
-function phase(mine) {
-  if (!mine) return null;
-  if (mine.state === 'alerting') return 'alerting';
-  if (mine.state === 'dialing' || mine.state === 'contacting') return 'dialing';
-  if (mine.state === 'connected') return mine.held ? 'held' : 'connected';
-  if (mine.afterCallWork) return 'wrapup';
-  return null;
-}
-
-function otherParty(conv, mine) {
-  const others = (conv.participants || []).filter((p) => p !== mine && p.user?.id !== mine?.user?.id);
-  const pick = (purposes) => others.findLast((p) => purposes.includes(p.purpose) && LIVE_STATES.has(p.state))
-    || others.find((p) => purposes.includes(p.purpose));
-  const p = pick(['customer']) || pick(['external']) || pick(['agent', 'user']);
-  return (p && (p.name || stripTel(p.ani) || stripTel(p.address))) || t('unknownCaller');
-}
+// phase: the softphone shows no optional wrap-up (the desk takes care of releases).
+const phase = (mine) => callPhase(null, mine, true);
 
 // callData merges the participants' attributes (the SPEC 2.7 call data).
 function callData(conv) {
@@ -67,33 +45,11 @@ function callData(conv) {
   return out;
 }
 
-function elapsed(since, now) {
-  if (!since) return '';
-  const s = Math.max(0, Math.floor((now - Date.parse(since)) / 1000));
-  const mm = String(Math.floor(s / 60) % 60).padStart(2, '0');
-  const ss = String(s % 60).padStart(2, '0');
-  return s >= 3600 ? `${Math.floor(s / 3600)}:${mm}:${ss}` : `${mm}:${ss}`;
-}
-
-function newerStatus(prev, next) {
-  if (!next?.status) return prev;
-  if (prev?.startTime && next.startTime && Date.parse(next.startTime) < Date.parse(prev.startTime)) return prev;
-  return { status: next.status, startTime: next.startTime };
-}
-
 function presenceLabel(def) {
   const labels = def?.languageLabels || {};
   return (getLang() === 'es' ? labels.es : labels.en_US) || labels.en_US || def?.name || def?.systemPresence || '';
 }
 
-function useNow() {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const id = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(id);
-  }, []);
-  return now;
-}
 
 function loadSettings() {
   try {

@@ -14,6 +14,7 @@ import { openNotifications } from './notifications.js';
 import { ErrorBox } from './errors.js';
 import { t, getLang } from './i18n.js';
 import { OutboundDesk } from './desk.js';
+import { myParticipant, phase, otherParty, elapsed, newerStatus, useNow } from './calls.js';
 
 const html = htm.bind(h);
 
@@ -24,7 +25,6 @@ const DEVICE_KEY = 'centralita.device';
 const ON_QUEUE_ID = 'e08eaf1b-ee47-4fa9-a231-1200e284798f';
 const AVAILABLE_ID = '6a3af858-942f-489d-9700-5f9bcdcdae9b';
 const ROUTING_STATUSES = ['OFF_QUEUE', 'IDLE', 'INTERACTING', 'NOT_RESPONDING', 'COMMUNICATING'];
-const LIVE_STATES = new Set(['alerting', 'dialing', 'contacting', 'connected']);
 
 const enc = encodeURIComponent;
 const userPath = (me) => `/api/v2/users/${enc(me.id)}`;
@@ -43,64 +43,6 @@ function sortDefinitions(defs) {
   return [...system, ...breaks];
 }
 
-const stripTel = (s) => String(s || '').replace(/^tel:/, '');
-
-// mine is the actor's own participant: the live one if any (a call may
-// have rung them before, unanswered), else the one in wrap-up, else the last.
-function myParticipant(conv, me) {
-  const mine = (conv?.participants || []).filter((p) => p.user?.id === me.id);
-  return mine.findLast((p) => LIVE_STATES.has(p.state)) || mine.findLast((p) => p.afterCallWork) || mine[mine.length - 1] || null;
-}
-
-// phase says what the agent can do with a conversation; null hides it.
-function phase(conv, mine, dismissed) {
-  if (!mine) return null;
-  if (mine.state === 'alerting') return 'alerting';
-  if (mine.state === 'dialing' || mine.state === 'contacting') return 'dialing';
-  if (mine.state === 'connected') return mine.held ? 'held' : 'connected';
-  if (mine.afterCallWork) return 'wrapup';
-  // An optional wrap-up: the call ended, it was taken, and nothing was
-  // recorded yet — offered until the agent categorises or skips it.
-  if (mine.state === 'disconnected' && mine.connectedTime && !mine.wrapup && !mine.wrapupSkipped
-    && mine.purpose !== 'monitor' && !dismissed) return 'wrapupOptional';
-  return null;
-}
-
-function otherParty(conv, mine) {
-  const others = (conv.participants || []).filter((p) => p !== mine && p.user?.id !== mine?.user?.id);
-  const pick = (purposes) => others.findLast((p) => purposes.includes(p.purpose) && LIVE_STATES.has(p.state))
-    || others.find((p) => purposes.includes(p.purpose));
-  // The caller stays the caller after a transfer to a number.
-  const p = pick(['customer']) || pick(['external']) || pick(['agent', 'user']);
-  if (!p) return t('unknownCaller');
-  return p.name || stripTel(p.ani) || stripTel(p.address) || t('unknownCaller');
-}
-
-function elapsed(since, now) {
-  if (!since) return '';
-  const s = Math.max(0, Math.floor((now - Date.parse(since)) / 1000));
-  const mm = String(Math.floor(s / 60)).padStart(2, '0');
-  const ss = String(s % 60).padStart(2, '0');
-  return s >= 3600 ? `${Math.floor(s / 3600)}:${mm.slice(-2)}:${ss}` : `${mm}:${ss}`;
-}
-
-// A routing status only replaces one that is not newer (events and REST
-// answers may cross).
-function newerStatus(prev, next) {
-  if (!next?.status) return prev;
-  if (prev?.startTime && next.startTime && Date.parse(next.startTime) < Date.parse(prev.startTime)) return prev;
-  return { status: next.status, startTime: next.startTime };
-}
-
-function useNow(active) {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    if (!active) return undefined;
-    const id = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(id);
-  }, [active]);
-  return now;
-}
 
 // ---- the view ---------------------------------------------------------------
 
