@@ -61,6 +61,13 @@ func TestScreenPopAndActivityLogBuiltin(t *testing.T) {
 	if st["state"] != "pending" {
 		t.Fatalf("within the grace period the log waits: %v", st)
 	}
+	// The wrap-up reaches the queued log through the event stream (its own
+	// goroutine): wait for it before the grace period ends.
+	waitFor(t, "the disposition in the queued log", func() bool {
+		var payload string
+		err := ce.app.DB.QueryRowContext(ctx, `SELECT payload FROM crm_activity_logs WHERE conversation_id = $1`, cid).Scan(&payload)
+		return err == nil && strings.Contains(payload, "Cerrada")
+	})
 	ce.advance(t, 61*time.Second)
 	waitFor(t, "the log written", func() bool {
 		return ce.must(t, 200, "GET", logPath, ce.token(t, "supervisor"), nil).obj(t)["state"] == "written"

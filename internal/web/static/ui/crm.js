@@ -9,7 +9,7 @@ import htm from 'htm';
 import { api } from './api.js';
 import { ErrorBox } from './errors.js';
 import { t } from './i18n.js';
-import { Field, rawRequest, useAll, show, enc } from './outbound.js';
+import { Field, rawRequest, useAll, show, enc, useAction, invalidAt, withKey, useFocusLater } from './outbound.js';
 
 const html = htm.bind(h);
 
@@ -26,50 +26,6 @@ const SOURCES = ['callCampaing', 'callDialer', 'callId', 'callQueue', 'callReaso
 const PREVIEW_KEYS = ['SearchBy', 'SearchData', 'phoneNumber', 'contactId', 'CLAVESF'];
 
 // ---- small helpers ----------------------------------------------------------
-
-let keySeq = 0;
-const withKey = (o) => ({ ...o, _k: ++keySeq });
-
-function useAction() {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState(null);
-  const [status, setStatus] = useState('');
-  const run = async (fn, okStatus = '') => {
-    setBusy(true);
-    setError(null);
-    setStatus('');
-    try {
-      const r = await fn();
-      setStatus(okStatus);
-      return r ?? true;
-    } catch (err) {
-      setError(err);
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { busy, error, status, run, setError, setStatus };
-}
-
-// invalidAt tells whether the server's error names a field path
-// ("body.layout.noMatch", "externalData", "settings.x").
-function invalidAt(error, path) {
-  return (error?.details || []).some((d) => {
-    const f = String(d.fieldName || '').replace(/^body\./, '');
-    return f === path || f.startsWith(path + '.') || f.startsWith(path + '[');
-  }) ? 'true' : undefined;
-}
-
-function useFocusLater() {
-  const [target, setTarget] = useState(null);
-  useEffect(() => {
-    if (!target) return;
-    document.getElementById(target)?.focus();
-    setTarget(null);
-  }, [target]);
-  return setTarget;
-}
 
 // xmlRequest sends an XML body and reads the JSON answer.
 async function xmlRequest(path, method, xml, query) {

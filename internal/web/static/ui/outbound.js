@@ -256,7 +256,7 @@ function Table({ columns, rows, actions, rowKey = (r) => r.id, caption }) {
 
 // useAction runs one request at a time and keeps its error and a status
 // key (so the status follows the language switch).
-function useAction() {
+export function useAction() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
   const [status, setStatus] = useState('');
@@ -280,7 +280,7 @@ function useAction() {
 
 // invalidAt tells whether the server's error names a field path
 // (huma writes "body.fields[0].name"; the domain "fields[0].name").
-function invalidAt(error, path) {
+export function invalidAt(error, path) {
   return (error?.details || []).some((d) => {
     const f = String(d.fieldName || '').replace(/^body\./, '');
     return f === path || f.startsWith(path + '.') || f.startsWith(path + '[');
@@ -288,11 +288,11 @@ function invalidAt(error, path) {
 }
 
 let keySeq = 0;
-const withKey = (o) => ({ ...o, _k: ++keySeq });
+export const withKey = (o) => ({ ...o, _k: ++keySeq });
 const stripKey = ({ _k, ...rest }) => rest;
 
 // focusSoon focuses an element by id after the next render (a row just added).
-function useFocusLater() {
+export function useFocusLater() {
   const [target, setTarget] = useState(null);
   useEffect(() => {
     if (!target) return;
