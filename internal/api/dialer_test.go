@@ -560,4 +560,8 @@ func TestDialerAbandonRecordSurvivesRestart(t *testing.T) {
 	if after["abandonedToday"] != float64(2) || after["liveAnswersToday"] != float64(3) || after["abandoned30d"] != float64(2) {
 		t.Fatalf("after the restart: %v", after)
 	}
+	// What the pacer learnt came back too (saved at shutdown).
+	if before["hitRate"] == nil || after["hitRate"] != before["hitRate"] || after["answerDelayMs"] != before["answerDelayMs"] {
+		t.Fatalf("estimates before %v / after %v the restart", before, after)
+	}
 }

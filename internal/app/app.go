@@ -354,6 +354,12 @@ func (a *App) Shutdown(ctx context.Context) error {
 	if a.server != nil {
 		err = a.server.Shutdown(ctx)
 	}
+	if a.Dialer != nil && a.cancel != nil {
+		// What the campaigns learnt outlives the process.
+		if serr := a.Dialer.SaveModels(ctx); serr != nil {
+			a.Log.Warn("dialer: saving estimates at shutdown failed", "err", serr)
+		}
+	}
 	if a.cancel != nil {
 		a.cancel()
 	}

@@ -392,8 +392,11 @@ func (e *Engine) reload(id string) {
 		p := pacing.New(cfg, e.now())
 		if r != nil {
 			p.Restore(r.pacer.Days())
+			p.SetModel(r.pacer.Model())
 		} else {
 			p.Restore(e.history(id, cfg.Location))
+			e.loadModel(id, p)
+			e.armModelSave(id)
 		}
 		if r == nil {
 			r = &run{}
@@ -446,6 +449,8 @@ func (e *Engine) stopRun(id string) {
 	r := e.runs[id]
 	delete(e.runs, id)
 	e.stop("due:" + id)
+	e.stop("model:" + id)
+	e.saveModel(e.ctx, id, r.pacer)
 	// Customers already on the line hear the message rather than silence.
 	for _, conv := range r.waiting {
 		if c := e.calls[conv]; c != nil && c.outcome == "" {
