@@ -24,7 +24,6 @@ type Model struct {
 	AHTW      float64   `json:"aht_w"`
 	Handled   int       `json:"handled"`    // calls handled
 	HandleSum float64   `json:"handle_sum"` // their handle time, seconds
-	LogTheta  float64   `json:"log_theta"`  // log of θ's base (the controller's integral state)
 }
 
 // Model returns the learned estimates (see Model).
