@@ -23,6 +23,7 @@ const { STEP_TIMEOUT, BASE, CheckError, check, firstLine, isLoginPage, visible, 
 
 const CLIENT = { id: 'demo-client', secret: 'demo-secret' };
 const CALLER = '+34919000005'; // a demo contact's number
+const CONSULT_NUMBER = '+34611222333'; // not a demo contact: the demo answers it after 3 s
 
 const run = createRun({ name: 'softphone.js', failureShot: 'softphone-failure.png', results: {}, stepLimit: true });
 const { results, step, shot } = run;
@@ -228,6 +229,59 @@ async function main() {
     }
     await page.getByRole('button', { name: 'Information', exact: true }).click();
     await visible(page.locator('[data-testid=info-call-id]').getByText('0', { exact: true }), 'call id 0 once the call ended');
+  });
+
+  // Ends the call on the softphone: waits for it to leave the live states and skips its wrap-up.
+  const callOver = async (what) => {
+    await page.waitForFunction(() => ['wrapup', undefined].includes(document.querySelector('article.sp-call')?.dataset.state), null, { timeout: STEP_TIMEOUT })
+      .catch(() => { throw new CheckError(`the call is still live after ${what}`); });
+    if (await call.count()) {
+      await call.getByRole('button', { name: 'Skip', exact: true }).click();
+      await gone(call, `the call after its wrap-up (${what})`);
+    }
+  };
+  const answerNext = async (what) => {
+    await rest('POST', '/api/v2/simulation/calls', { to: 'Ventas', from: CALLER });
+    await attr(call, 'data-state', 'alerting', what);
+    await call.getByRole('button', { name: 'Answer', exact: true }).click();
+    await attr(call, 'data-state', 'connected', `${what} after Answer`);
+  };
+
+  await step('keypad fills Number', async () => {
+    const keypad = page.getByRole('group', { name: 'Keypad', exact: true });
+    for (const k of ['5', '0', '#']) await keypad.getByRole('button', { name: k, exact: true }).click();
+    const v = await page.getByLabel('Number', { exact: true }).inputValue();
+    check(v === '50#', `Number after the keypad: ${JSON.stringify(v)}, want "50#"`);
+    await page.getByLabel('Number', { exact: true }).fill('');
+  });
+
+  await step('attended transfer to a number, end transfer', async () => {
+    await answerNext('the call for the attended transfer');
+    await call.getByRole('button', { name: 'Transfer', exact: true }).click();
+    await call.getByLabel('Target', { exact: true }).fill(CONSULT_NUMBER);
+    await call.getByRole('button', { name: 'Attended transfer', exact: true }).click();
+    const consult = call.locator('.sp-consult');
+    await attr(consult, 'data-state', 'connected', 'the consulted number (answers after 3 s)', STEP_TIMEOUT + 5000);
+    await visible(call.locator(`.sp-parties li[data-consulted=true][data-state=connected]`), 'the consulted party in the party list');
+    await shot(page, 'softphone-consult.png');
+    await call.getByRole('button', { name: 'End transfer', exact: true }).click();
+    await callOver('End transfer');
+  });
+
+  await step('conference: invite a number, kick all', async () => {
+    await answerNext('the call for the conference');
+    await call.getByRole('button', { name: 'Conference', exact: true }).click();
+    await call.getByLabel('Who', { exact: true }).fill(CONSULT_NUMBER);
+    await call.getByRole('button', { name: 'Invite', exact: true }).click();
+    await page.waitForFunction(() => document.querySelectorAll('article.sp-call .sp-parties li[data-state=connected]').length === 2, null, { timeout: STEP_TIMEOUT + 5000 })
+      .catch(() => { throw new CheckError('the invited number never joined (two other connected parties)'); });
+    await visible(call.getByRole('button', { name: 'End conference', exact: true }), 'button "End conference"');
+    await shot(page, 'softphone-conference.png');
+    await call.getByRole('button', { name: 'Kick all', exact: true }).click();
+    await gone(call.locator('.sp-parties'), 'the party list after Kick all');
+    await attr(call, 'data-state', 'connected', 'the call with the caller after Kick all');
+    await call.getByRole('button', { name: 'Hang up', exact: true }).click();
+    await callOver('Hang up after the conference');
   });
 
   await step('a break', async () => {

@@ -17,7 +17,7 @@ import { openNotifications } from '/ui/notifications.js';
 import { ErrorBox, errorText } from '/ui/errors.js';
 import { t, getLang, setLang, languages } from '/ui/i18n.js';
 import { OutboundDesk } from '/ui/desk.js';
-import { myParticipant, phase as callPhase, otherParty, elapsed, newerStatus, useNow } from '/ui/calls.js';
+import { myParticipant, phase as callPhase, otherParty, elapsed, newerStatus, useNow, LIVE_STATES, stripTel } from '/ui/calls.js';
 import { handleRedirect, signInSameWindow, signInPopup, signOutLocal, getToken, framed } from './auth.js';
 import { chooseBridge, popTarget } from './bridge.js';
 import { recordURL } from './bridge-standalone.js';
@@ -271,6 +271,7 @@ function Softphone({ me, bridge }) {
   };
 
   const now = useNow();
+  const supervisor = (me.roles || []).some((r) => r === 'supervisor' || r === 'admin');
   const rs = routing?.status;
   const caller = liveCall ? otherParty(liveCall.conv, liveCall.mine) : '';
   const saveSettings = (s) => {
@@ -298,7 +299,9 @@ function Softphone({ me, bridge }) {
     <div class="row sp-tools">
       <button type="button" aria-expanded=${panel === 'info' ? 'true' : 'false'} onClick=${() => setPanel(panel === 'info' ? '' : 'info')}>${t('spInformation')}</button>
       <button type="button" aria-expanded=${panel === 'settings' ? 'true' : 'false'} onClick=${() => setPanel(panel === 'settings' ? '' : 'settings')}>${t('spSettings')}</button>
+      ${supervisor && html`<button type="button" aria-expanded=${panel === 'monitor' ? 'true' : 'false'} onClick=${() => setPanel(panel === 'monitor' ? '' : 'monitor')}>${t('spMonitor')}</button>`}
     </div>
+    ${panel === 'monitor' && html`<${Monitor} me=${me} />`}
     ${panel === 'info' && html`<${Information} callId=${lastCallId} data=${lastData} />`}
     ${panel === 'settings' && html`<${Settings} settings=${settings} bridge=${bridge} onSave=${saveSettings} />`}
     <${OutboundDesk} me=${me} />
@@ -411,6 +414,7 @@ function DialForm({ onDialed }) {
       <input name="number" type="tel" inputmode="tel" value=${number} required autocomplete="off" pattern="[0-9+*#() -]+"
         onInput=${(e) => setNumber(e.currentTarget.value)} /></label>
     <button type="submit" class="primary" disabled=${busy}>${t('spDial')}</button>
+    <${Keypad} label=${t('spKeypad')} onKey=${(k) => setNumber((n) => n + k)} />
     <${ErrorBox} error=${error} />
   </form>`;
 }
@@ -423,8 +427,21 @@ function Call({ conv, mine, phase: ph, now, onChanged }) {
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const [transferOpen, setTransferOpen] = useState(false);
+  const [conferenceOpen, setConferenceOpen] = useState(false);
   const [digits, setDigits] = useState('');
   const party = otherParty(conv, mine);
+  // The other live parties (monitors and the queue aside); a consult in
+  // progress names its consulted party on my participant.
+  const others = (conv.participants || []).filter((p) => p.id !== mine.id && LIVE_STATES.has(p.state)
+    && p.purpose !== 'monitor' && p.purpose !== 'acd');
+  const consultPid = mine.consultParticipantId || '';
+  const consulted = consultPid ? (conv.participants || []).find((p) => p.id === consultPid) : null;
+  const consulting = !!(consulted && LIVE_STATES.has(consulted.state));
+  // The party being transferred: the other live party that is not the consulted one.
+  const object = others.find((p) => p.id !== consultPid && (p.purpose === 'customer' || p.purpose === 'external'))
+    || others.find((p) => p.id !== consultPid);
+  const conference = !consulting && others.length >= 2;
+  const partyName = (p) => p.name || stripTel(p.ani) || stripTel(p.address) || p.user?.name || t('unknownCaller');
   const talking = ph === 'connected' || ph === 'held';
   const since = ph === 'alerting' ? mine.startAlertingTime : ph === 'wrapup' ? mine.endTime : mine.connectedTime || mine.startTime;
   const act = async (fn) => {
@@ -463,17 +480,42 @@ function Call({ conv, mine, phase: ph, now, onChanged }) {
         <button type="button" class="danger" disabled=${busy} onClick=${() => patch({ state: 'disconnected' })}>${t('spHangUp')}</button>
         <button type="button" disabled=${busy} onClick=${() => patch({ held: !mine.held })}>${mine.held ? t('spResume') : t('spHold')}</button>
         <button type="button" aria-pressed=${mine.muted ? 'true' : 'false'} disabled=${busy} onClick=${() => patch({ muted: !mine.muted })}>${t('spMute')}</button>
-        <button type="button" aria-expanded=${transferOpen ? 'true' : 'false'} disabled=${busy} onClick=${() => setTransferOpen(!transferOpen)}>${t('spTransfer')}</button>
+        ${!consulting && html`<button type="button" aria-expanded=${transferOpen ? 'true' : 'false'} disabled=${busy}
+          onClick=${() => { setTransferOpen(!transferOpen); setConferenceOpen(false); }}>${t('spTransfer')}</button>
+        <button type="button" aria-expanded=${conferenceOpen ? 'true' : 'false'} disabled=${busy}
+          onClick=${() => { setConferenceOpen(!conferenceOpen); setTransferOpen(false); }}>${t('spConference')}</button>`}
       </div>
+      ${others.length > 1 && html`<ul class="sp-parties" aria-label=${t('spParties')}>
+        ${others.map((p) => html`<li key=${p.id} data-participant=${p.id} data-purpose=${p.purpose} data-state=${p.state}
+          data-consulted=${p.id === consultPid ? 'true' : null}>${partyName(p)} <span class="meta">${t(p.state === 'connected' ? 'spCallConnected' : p.state === 'alerting' ? 'spCallAlerting' : 'spCallDialing')}${p.held ? ` · ${t('spCallHeld')}` : ''}</span></li>`)}
+      </ul>`}
+      ${consulting && html`<div class="row sp-consult" role="group" aria-label=${t('spAttendedTransfer')} data-state=${consulted.state}>
+        <span>${t('spConsulting', { name: partyName(consulted) })}</span>
+        <button type="button" class="primary" disabled=${busy || consulted.state !== 'connected' || !object}
+          onClick=${() => act(() => api(`${partPath(conv.id, object.id)}/consult/complete`, { method: 'POST' }))}>${t('spEndTransfer')}</button>
+        <button type="button" disabled=${busy || !object}
+          onClick=${() => act(() => api(`${partPath(conv.id, object.id)}/consult`, { method: 'DELETE' }))}>${t('spCancelTransfer')}</button>
+      </div>`}
+      ${conference && html`<div class="row sp-conference" role="group" aria-label=${t('spConference')}>
+        <button type="button" disabled=${busy} onClick=${() => act(() => api(`${callPath(conv.id)}/conference/kickall`, { method: 'POST' }))}>${t('spKickAll')}</button>
+        <button type="button" class="danger" disabled=${busy} onClick=${() => act(() => api(`${callPath(conv.id)}/conference`, { method: 'DELETE' }))}>${t('spEndConference')}</button>
+      </div>`}
       <form class="row" onSubmit=${sendDigits}>
         <label><span>${t('spDigits')}</span>
           <input name="digits" value=${digits} required maxlength="64" pattern="[0-9*#A-Da-d]+" inputmode="tel" autocomplete="off"
             onInput=${(e) => setDigits(e.currentTarget.value.toUpperCase())} /></label>
         <button type="submit" disabled=${busy}>${t('spSendDtmf')}</button>
+        <${Keypad} label=${t('spKeypad')} onKey=${(k) => setDigits((d) => d + k)} />
       </form>
-      ${transferOpen && html`<${Transfer} conv=${conv} mine=${mine} busy=${busy} onTransfer=${async (kind, target) => {
-        const body = kind === 'queue' ? { queueId: target } : kind === 'agent' ? { userId: target } : { address: target };
-        if (await act(() => api(`/api/v2/conversations/${enc(conv.id)}/participants/${enc(mine.id)}/replace/${kind}`, { method: 'POST', body }))) setTransferOpen(false);
+      ${transferOpen && !consulting && html`<${Transfer} conv=${conv} mine=${mine} busy=${busy} canConsult=${!!object && others.length === 1}
+        onTransfer=${async (kind, target, attended) => {
+          const body = kind === 'queue' ? { queueId: target } : kind === 'agent' ? { userId: target } : { address: target };
+          // Attended: the party to transfer (the caller) waits on hold while I talk to the destination.
+          const path = attended ? `${partPath(conv.id, object.id)}/consult/${kind}` : `/api/v2/conversations/${enc(conv.id)}/participants/${enc(mine.id)}/replace/${kind}`;
+          if (await act(() => api(path, { method: 'POST', body: attended ? { ...body, speakTo: 'DESTINATION' } : body }))) setTransferOpen(false);
+        }} />`}
+      ${conferenceOpen && !consulting && html`<${Invite} mine=${mine} busy=${busy} onInvite=${async (invitee) => {
+        if (await act(() => api(`${callPath(conv.id)}/participants`, { method: 'POST', body: { participants: [invitee] } }))) setConferenceOpen(false);
       }} />`}`}
     ${ph === 'wrapup' && html`<${Wrapup} conv=${conv} mine=${mine} busy=${busy}
       onSubmit=${(body) => act(() => api(partPath(conv.id, mine.id), { method: 'PATCH', body }))} />`}
@@ -483,7 +525,7 @@ function Call({ conv, mine, phase: ph, now, onChanged }) {
 
 // Transfer: a typed number (with the campaign's transfer numbers offered),
 // a user or a queue.
-function Transfer({ conv, mine, busy, onTransfer }) {
+function Transfer({ conv, mine, busy, canConsult, onTransfer }) {
   const [kind, setKind] = useState('external');
   const [target, setTarget] = useState('');
   const [lists, setLists] = useState({});
@@ -504,7 +546,7 @@ function Transfer({ conv, mine, busy, onTransfer }) {
   }, [campaignId]);
   const submit = (e) => {
     e.preventDefault();
-    onTransfer(kind, target.trim());
+    onTransfer(kind, target.trim(), e.submitter?.name === 'attended');
   };
   const pick = (list, label) => html`<select id="sp-transfer-target" value=${target} required onChange=${(e) => setTarget(e.currentTarget.value)}>
     <option value="">${t('spChoose')}</option>
@@ -527,9 +569,104 @@ function Transfer({ conv, mine, busy, onTransfer }) {
     ${kind === 'external' && (lists.numbers || []).length > 0 && html`<div class="row" role="group" aria-label=${t('spCampaignNumbers')}>
       ${lists.numbers.map((n) => html`<button type="button" class="secondary" disabled=${busy} onClick=${() => onTransfer('external', n.number)}>${n.name}</button>`)}
     </div>`}
-    <button type="submit" class="secondary" disabled=${busy}>${t('spDirectTransfer')}</button>
+    <div class="row">
+      <button type="submit" name="direct" class="secondary" disabled=${busy}>${t('spDirectTransfer')}</button>
+      ${canConsult && html`<button type="submit" name="attended" class="secondary" disabled=${busy}>${t('spAttendedTransfer')}</button>`}
+    </div>
     <${ErrorBox} error=${error} />
   </form>`;
+}
+
+// Invite: a number or a user into the call (a conference once they answer).
+function Invite({ mine, busy, onInvite }) {
+  const [kind, setKind] = useState('external');
+  const [target, setTarget] = useState('');
+  const [users, setUsers] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    if (kind === 'agent' && !users) listAll('/api/v2/users').then(setUsers).catch(setError);
+  }, [kind]);
+  const submit = (e) => {
+    e.preventDefault();
+    onInvite(kind === 'agent' ? { userId: target } : { address: target.trim() });
+  };
+  return html`<form class="sp-transfer sp-invite" aria-label=${t('spConference')} onSubmit=${submit}>
+    <div class="field"><label for="sp-invite-kind">${t('spInviteKind')}</label>
+      <select id="sp-invite-kind" value=${kind} onChange=${(e) => { setKind(e.currentTarget.value); setTarget(''); }}>
+        <option value="external">${t('spKindNumber')}</option>
+        <option value="agent">${t('spKindUser')}</option>
+      </select></div>
+    <div class="field"><label for="sp-invite-target">${t('spInvitee')}</label>
+      ${kind === 'external' ? html`<input id="sp-invite-target" type="tel" value=${target} required autocomplete="off"
+        onInput=${(e) => setTarget(e.currentTarget.value)} />`
+      : html`<select id="sp-invite-target" value=${target} required onChange=${(e) => setTarget(e.currentTarget.value)}>
+        <option value="">${users ? t('spChoose') : t('loading')}</option>
+        ${(users || []).filter((u) => u.id !== mine.user?.id).map((u) => html`<option key=${u.id} value=${u.id}>${u.name} (${u.username})</option>`)}
+      </select>`}
+    </div>
+    <button type="submit" class="secondary" disabled=${busy}>${t('spInvite')}</button>
+    <${ErrorBox} error=${error} />
+  </form>`;
+}
+
+// Keypad: 0-9 * # buttons that type into a field.
+const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
+function Keypad({ label, onKey }) {
+  return html`<div class="sp-keypad" role="group" aria-label=${label}>
+    ${KEYS.map((k) => html`<button type="button" key=${k} onClick=${() => onKey(k)}>${k}</button>`)}
+  </div>`;
+}
+
+// Monitor (supervisors): the agents on calls, to listen to or coach.
+function Monitor({ me }) {
+  const [convs, setConvs] = useState(null);
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const [session, setSession] = useState(null); // { convId, participantId, agent, mode }
+  const load = () => api('/api/v2/conversations/monitorable').then((r) => setConvs(r?.entities || [])).catch(setError);
+  useEffect(() => { load(); const id = setInterval(load, POLL_MS); return () => clearInterval(id); }, []);
+  const run = async (fn) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await fn();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+      load();
+    }
+  };
+  const start = (conv, agent, mode) => run(async () => {
+    const r = await api(`${partPath(conv.id, agent.id)}/${mode === 'whisper' ? 'coach' : 'monitor'}`, { method: 'POST' });
+    setSession({ convId: conv.id, participantId: r?.participantId, agent: agent.name || agent.user?.name || '', mode });
+  });
+  const stop = () => run(async () => {
+    await api(partPath(session.convId, session.participantId), { method: 'PATCH', body: { state: 'disconnected' } });
+    setSession(null);
+  });
+  const rows = [];
+  for (const c of convs || []) {
+    for (const p of c.participants || []) {
+      if ((p.purpose === 'agent' || p.purpose === 'user') && p.state === 'connected' && p.user?.id !== me.id) rows.push({ conv: c, agent: p });
+    }
+  }
+  const mode = (m) => t(m === 'whisper' ? 'spWhisper' : 'spListen');
+  return html`<section class="sp-monitor" aria-label=${t('spMonitor')}>
+    ${session && html`<div class="row" data-testid="monitoring" data-mode=${session.mode}>
+      <span>${mode(session.mode)}: <strong>${session.agent}</strong></span>
+      <button type="button" class="danger" disabled=${busy} onClick=${stop}>${t('spEndMonitoring')}</button>
+    </div>`}
+    ${convs === null ? html`<p class="loading">${t('loading')}</p>`
+    : rows.length === 0 ? html`<p class="empty">${t('spNoAgentsOnCalls')}</p>`
+    : html`<ul class="sp-parties">${rows.map(({ conv, agent }) => html`<li key=${agent.id} data-conversation=${conv.id}>
+        <span role="group" aria-label=${agent.name || agent.user?.name || ''}>
+          <strong>${agent.name || agent.user?.name}</strong> <span class="meta">${otherParty(conv, agent)}</span>
+          <button type="button" disabled=${busy} onClick=${() => start(conv, agent, 'listen')}>${t('spListen')}</button>
+          <button type="button" disabled=${busy} onClick=${() => start(conv, agent, 'whisper')}>${t('spWhisper')}</button>
+        </span></li>`)}</ul>`}
+    <${ErrorBox} error=${error} />
+  </section>`;
 }
 
 function Wrapup({ conv, mine, busy, onSubmit }) {
@@ -563,7 +700,21 @@ function Wrapup({ conv, mine, busy, onSubmit }) {
 // ---- screen pop, information, settings ----------------------------------------------
 
 function ScreenPop({ pop, bridge }) {
+  const [synced, setSynced] = useState(null);
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
   const target = popTarget(pop);
+  const sync = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      setSynced(await api(`/api/v2/crm/conversations/${enc(pop.conversationId)}/sync`, { method: 'POST', body: {} }));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
   const rec = target.record;
   const label = target.kind === 'open' ? 'spRecordFound' : target.kind === 'new' ? 'spNewRecord' : target.kind === 'search' ? 'spSearch' : 'spNoRecord';
   const url = recordURL(target);
@@ -574,6 +725,11 @@ function ScreenPop({ pop, bridge }) {
     ${(rec?.phones || []).map((p) => html` <a href=${'tel:' + p} data-record-type=${rec.type} data-record-id=${rec.id}>${p}</a>`)}
     ${bridge.name === 'standalone' && target.kind !== 'none' && html` <a href=${url} target="_blank" rel="noopener">${t('spOpenRecord')}</a>`}
     ${pop.error && html`<p class="hint">${pop.error}</p>`}
+    ${target.kind === 'new' && html`<div class="row">
+      <button type="button" disabled=${busy} onClick=${sync}>${t('spSync')}</button>
+      ${synced && html`<span class="status" role="status" data-testid="synced-record">${t('spSynced', { name: synced.name || synced.id })}</span>`}
+    </div>`}
+    <${ErrorBox} error=${error} />
   </section>`;
 }
 

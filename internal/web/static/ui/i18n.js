@@ -150,6 +150,10 @@ const en = {
   spCallAlerting: 'Ringing', spCallDialing: 'Dialing', spCallConnected: 'Connected', spCallHeld: 'On hold', spCallWrapup: 'Wrap-up', spCallEnded: 'Ended',
   spMuted: 'Muted', spLanguage: 'Language', spNeedStation: 'Log into a device to take calls.', spDialed: 'Calling {number}…',
   spHost: 'Host: {name}', spTransferred: 'Transferred.',
+  spAttendedTransfer: 'Attended transfer', spEndTransfer: 'End transfer', spCancelTransfer: 'Cancel transfer', spConsulting: 'Consulting {name}; the caller is on hold.',
+  spConference: 'Conference', spInvite: 'Invite', spInviteKind: 'Invite a', spInvitee: 'Who', spKickAll: 'Kick all', spEndConference: 'End conference',
+  spParties: 'Parties', spMonitor: 'Monitor', spListen: 'Listen', spWhisper: 'Whisper', spEndMonitoring: 'End monitoring',
+  spNoAgentsOnCalls: 'No agents on calls.', spSync: 'Sync', spSynced: 'Synced with {name}.', spKeypad: 'Keypad',
   // CRM call centers (crm.js)
   callcenters: 'Call centers',
   ccNew: 'New call center', ccNewFromXml: 'New from XML', ccEdit: 'Edit call center {name}', ccSave: 'Save call center',
@@ -347,6 +351,10 @@ const es = {
   spCallAlerting: 'Sonando', spCallDialing: 'Marcando', spCallConnected: 'Conectada', spCallHeld: 'En espera', spCallWrapup: 'Cierre', spCallEnded: 'Terminada',
   spMuted: 'Silenciada', spLanguage: 'Idioma', spNeedStation: 'Entra en un dispositivo para recibir llamadas.', spDialed: 'Llamando a {number}…',
   spHost: 'Anfitrión: {name}', spTransferred: 'Transferida.',
+  spAttendedTransfer: 'Transferencia asistida', spEndTransfer: 'Finalizar transferencia', spCancelTransfer: 'Cancelar transferencia', spConsulting: 'Consultando a {name}; el llamante está en espera.',
+  spConference: 'Conferencia', spInvite: 'Invitar', spInviteKind: 'Invitar a', spInvitee: 'A quién', spKickAll: 'Expulsar a todos', spEndConference: 'Terminar conferencia',
+  spParties: 'Participantes', spMonitor: 'Supervisar', spListen: 'Escuchar', spWhisper: 'Susurrar', spEndMonitoring: 'Terminar supervisión',
+  spNoAgentsOnCalls: 'Ningún agente en llamada.', spSync: 'Sincronizar', spSynced: 'Sincronizada con {name}.', spKeypad: 'Teclado',
   // Centros de llamadas CRM (crm.js)
   callcenters: 'Centros de llamadas',
   ccNew: 'Nuevo centro de llamadas', ccNewFromXml: 'Nuevo desde XML', ccEdit: 'Editar el centro de llamadas {name}', ccSave: 'Guardar centro de llamadas',
