@@ -17,7 +17,7 @@ import { openNotifications } from '/ui/notifications.js';
 import { ErrorBox, errorText } from '/ui/errors.js';
 import { t, getLang, setLang, languages } from '/ui/i18n.js';
 import { OutboundDesk } from '/ui/desk.js';
-import { myParticipant, phase as callPhase, otherParty, elapsed, newerStatus, useNow, LIVE_STATES, stripTel } from '/ui/calls.js';
+import { myParticipant, phase as callPhase, otherParty, elapsed, newerStatus, useNow, LIVE_STATES, stripTel, useCallAction } from '/ui/calls.js';
 import { handleRedirect, signInSameWindow, signInPopup, signOutLocal, getToken, framed } from './auth.js';
 import { chooseBridge, popTarget } from './bridge.js';
 import { recordURL } from './bridge-standalone.js';
@@ -424,8 +424,7 @@ function DialForm({ onDialed }) {
 const PHASE_LABEL = { alerting: 'spCallAlerting', dialing: 'spCallDialing', connected: 'spCallConnected', held: 'spCallHeld', wrapup: 'spCallWrapup' };
 
 function Call({ conv, mine, phase: ph, now, onChanged }) {
-  const [error, setError] = useState(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, act } = useCallAction(onChanged);
   const [transferOpen, setTransferOpen] = useState(false);
   const [conferenceOpen, setConferenceOpen] = useState(false);
   const [digits, setDigits] = useState('');
@@ -444,20 +443,6 @@ function Call({ conv, mine, phase: ph, now, onChanged }) {
   const partyName = (p) => p.name || stripTel(p.ani) || stripTel(p.address) || p.user?.name || t('unknownCaller');
   const talking = ph === 'connected' || ph === 'held';
   const since = ph === 'alerting' ? mine.startAlertingTime : ph === 'wrapup' ? mine.endTime : mine.connectedTime || mine.startTime;
-  const act = async (fn) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await fn();
-      return true;
-    } catch (err) {
-      setError(err);
-      return false;
-    } finally {
-      setBusy(false);
-      onChanged();
-    }
-  };
   const patch = (body) => act(() => api(partPath(conv.id, mine.id), { method: 'PATCH', body }));
   const sendDigits = async (e) => {
     e.preventDefault();

@@ -14,7 +14,7 @@ import { openNotifications } from './notifications.js';
 import { ErrorBox } from './errors.js';
 import { t, getLang } from './i18n.js';
 import { OutboundDesk } from './desk.js';
-import { myParticipant, phase, otherParty, elapsed, newerStatus, useNow } from './calls.js';
+import { myParticipant, phase, otherParty, elapsed, newerStatus, useNow, useCallAction } from './calls.js';
 
 const html = htm.bind(h);
 
@@ -342,28 +342,13 @@ const PHASE_LABEL = {
 };
 
 function Call({ conv, mine, phase: ph, now, onChanged, onDismiss }) {
-  const [error, setError] = useState(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, act } = useCallAction(onChanged);
   const [transferOpen, setTransferOpen] = useState(false);
   const party = otherParty(conv, mine);
   const queue = mine.queue?.name || (conv.participants || []).find((p) => p.queue?.name)?.queue.name;
   const live = ph !== 'wrapup' && ph !== 'wrapupOptional';
   const since = ph === 'alerting' ? mine.startAlertingTime : live ? mine.connectedTime || mine.startTime : mine.endTime;
 
-  const act = async (fn) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await fn();
-      return true;
-    } catch (err) {
-      setError(err);
-      return false;
-    } finally {
-      setBusy(false);
-      onChanged();
-    }
-  };
   const patch = (body) => act(() => api(partPath(conv.id, mine.id), { method: 'PATCH', body }));
   const titleId = `call-${conv.id}`;
 

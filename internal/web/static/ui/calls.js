@@ -66,3 +66,25 @@ export function useNow(active = true) {
   }, [active]);
   return now;
 }
+
+// useCallAction runs a call control: busy while it runs, its error kept
+// for display, and onChanged afterwards (the call is read again).
+export function useCallAction(onChanged) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const act = async (fn) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await fn();
+      return true;
+    } catch (err) {
+      setError(err);
+      return false;
+    } finally {
+      setBusy(false);
+      onChanged();
+    }
+  };
+  return { busy, error, setError, act };
+}
