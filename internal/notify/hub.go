@@ -87,6 +87,7 @@ type Hub struct {
 	owners       map[string]map[*channel]bool // owner → channels
 	index        map[string]map[*channel]bool // topic name → subscribed channels
 	participants ParticipantChecker
+	handlers     map[string]ClientHandler // client messages beyond ping/subscribe (socket.go)
 	nextID       uint64
 	useSeq       uint64 // orders uses exactly, whatever the clock says
 	recent       map[string]bool

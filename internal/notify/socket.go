@@ -235,9 +235,69 @@ func (h *Hub) detach(s *socket) {
 
 // clientMessage is what a client may send.
 type clientMessage struct {
-	Message       string   `json:"message"`
-	Topics        []string `json:"topics"`
-	CorrelationID string   `json:"correlationId"`
+	Message       string          `json:"message"`
+	Topics        []string        `json:"topics"`
+	CorrelationID string          `json:"correlationId"`
+	Body          json.RawMessage `json:"body"` // for a registered handler
+}
+
+// ClientHandler handles a client message other than ping, subscribe and
+// unsubscribe: body is the message's "body", p the channel's owner. It
+// runs on the socket's reading goroutine, so it must be quick. A nil
+// error answers {"result":"200","status":"ok"}; a problem error answers
+// with its kind's code (400, 403, 404, 409) and message.
+type ClientHandler func(ctx context.Context, p auth.Principal, body json.RawMessage) error
+
+// HandleClient registers fn for client messages named message (matched
+// without regard to case), e.g. the browser phone's "phone" messages.
+func (h *Hub) HandleClient(message string, fn ClientHandler) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.handlers == nil {
+		h.handlers = map[string]ClientHandler{}
+	}
+	h.handlers[strings.ToLower(message)] = fn
+}
+
+// handleRegistered runs the handler registered for m, if any.
+func (h *Hub) handleRegistered(s *socket, m clientMessage, ch *channel, p auth.Principal) bool {
+	h.mu.Lock()
+	fn := h.handlers[strings.ToLower(m.Message)]
+	h.mu.Unlock()
+	if fn == nil {
+		return false
+	}
+	if ch == nil {
+		h.replyTo(s, reply{Result: "404", Status: "error", CorrelationID: m.CorrelationID, Message: ReasonUnknownChannel})
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	err := fn(ctx, p, m.Body)
+	cancel()
+	if err == nil {
+		h.replyTo(s, reply{Result: "200", Status: "ok", CorrelationID: m.CorrelationID})
+		return true
+	}
+	result := "500"
+	for _, pr := range problem.All(err) {
+		switch pr.Kind {
+		case problem.Invalid, problem.Duplicate:
+			result = "400"
+		case problem.Forbidden:
+			result = "403"
+		case problem.NotFound:
+			result = "404"
+		case problem.Conflict:
+			result = "409"
+		}
+	}
+	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
+	if result == "500" {
+		h.log.Warn("notification client message failed", "channel", s.channelID, "message", m.Message, "err", err)
+		msg = "the server failed to handle the message; try again"
+	}
+	h.replyTo(s, reply{Result: result, Status: "error", Message: msg, CorrelationID: m.CorrelationID})
+	return true
 }
 
 // reply answers subscribe and unsubscribe; result is a string ("200").
@@ -270,6 +330,9 @@ func (h *Hub) handleClient(s *socket, data []byte) {
 		return
 	case "subscribe", "unsubscribe":
 	default:
+		if h.handleRegistered(s, m, ch, p) {
+			return
+		}
 		h.replyTo(s, reply{Result: "400", Status: "error", CorrelationID: m.CorrelationID,
 			Message: "unknown message " + strings.TrimSpace(m.Message) + ": expected ping, subscribe or unsubscribe"})
 		return

@@ -100,6 +100,11 @@ type Event struct {
 	Mode       MixMode
 	Digit      string // DTMF: one of 0-9 * # A-D
 	Cause      string // Hangup
+	// Recording, on RecordingStopped, names the finished recording: a file
+	// name (no directory) inside the switch's recordings directory — a
+	// stereo WAV, left channel what the leg's party said, right what it
+	// heard. Empty when the switch keeps no audio (the simulated switch).
+	Recording string
 }
 
 // MixMode is how a leg takes part in a conference.

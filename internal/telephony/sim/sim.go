@@ -72,8 +72,9 @@
 // participant, nobody hears a Listen participant, and only the coach hears
 // a Whisper participant; a held leg hears only music and nobody hears it; a
 // muted leg hears others and nobody hears it. Prompts take time
-// (Options.ToneDuration for "tone:…", Options.Prompts or
-// Options.PromptDuration for named prompts); a Play while another prompt
+// (Options.ToneDuration for "tone:…"; a built-in prompt its real length;
+// Options.Prompts and SetPrompts name the others, and Play of a name the
+// switch does not know fails, as on the SIP switch); a Play while another prompt
 // plays is queued behind it, and every Play gets exactly one PlaybackDone —
 // when it ends, or earlier when a Bridge, a Join or the hangup interrupts it.
 // SendDTMF records digits as heard by the leg's party (DigitsReceived);
@@ -146,10 +147,18 @@ type Options struct {
 	DefaultPhone PhoneOptions
 	// ToneDuration is how long a "tone:FREQ" prompt plays (DefaultToneDuration).
 	ToneDuration time.Duration
-	// Prompts gives durations of named prompts; others play for
-	// PromptDuration (DefaultPromptDuration).
+	// Prompts gives durations of named prompts (≤ 0: PromptDuration,
+	// DefaultPromptDuration); besides these the switch knows the built-in
+	// prompts (their real length) and those given to SetPrompts, and Play
+	// of any other name fails (prompts.go).
 	Prompts        map[string]time.Duration
 	PromptDuration time.Duration
+	// RecordingDir, when set, receives a synthetic stereo WAV (and a JSON
+	// sidecar) for each stopped recording, named in RecordingStopped's
+	// Event.Recording; see record.go. MaxRecording caps its length
+	// (DefaultMaxRecording).
+	RecordingDir string
+	MaxRecording time.Duration
 }
 
 // Switch is the simulated switch. All its methods are safe for concurrent use.
@@ -169,6 +178,8 @@ type Switch struct {
 	backlog []telephony.Event
 	pumping bool   // a pump goroutine owns delivery of the backlog
 	emitted uint64 // events emitted so far
+
+	userPrompts map[string]time.Duration // operators' prompts (prompts.go)
 }
 
 var _ telephony.Switch = (*Switch)(nil)
@@ -186,6 +197,9 @@ func New(c clock.Clock, opts Options) *Switch {
 	}
 	if opts.Numbers == nil {
 		opts.Numbers = func(string) Party { return DefaultParty }
+	}
+	if opts.MaxRecording <= 0 {
+		opts.MaxRecording = DefaultMaxRecording
 	}
 	return &Switch{
 		clk:    c,
@@ -232,6 +246,7 @@ type leg struct {
 	coach  *leg
 
 	held, muted, recording bool
+	recStart               time.Time       // when the current recording started
 	prompts                []time.Duration // queued prompts, the first one playing
 	promptTimer            *timer
 	heard                  []byte
@@ -420,7 +435,7 @@ func (s *Switch) hangup(l *leg, cause string) {
 	s.stopPlayback(l)
 	if l.recording {
 		l.recording = false
-		s.emitLeg(l, telephony.RecordingStopped)
+		s.stopRecording(l)
 	}
 	if l.conf != nil {
 		s.leave(l)
@@ -748,11 +763,26 @@ func (s *Switch) Mute(ctx context.Context, id string, on bool) error {
 
 // Record starts (on) or stops recording the leg.
 func (s *Switch) Record(ctx context.Context, id string, on bool) error {
-	typ := telephony.RecordingStopped
-	if on {
-		typ = telephony.RecordingStarted
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	return s.flag(ctx, "record", id, func(l *leg) *bool { return &l.recording }, on, typ)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, err := s.answered("record", id)
+	if err != nil {
+		return err
+	}
+	if l.recording == on {
+		return stateErr(fmt.Sprintf("record(%t)", on), l)
+	}
+	l.recording = on
+	if on {
+		l.recStart = s.clk.Now()
+		s.emitLeg(l, telephony.RecordingStarted)
+		return nil
+	}
+	s.stopRecording(l)
+	return nil
 }
 
 // flag sets a boolean property of an answered leg that must change.
@@ -977,11 +1007,9 @@ func (s *Switch) Play(ctx context.Context, id, prompt string) error {
 	if l.state != StateAnswered && l.state != StateOffered {
 		return stateErr("play to", l)
 	}
-	d := s.opts.PromptDuration
-	if strings.HasPrefix(prompt, "tone:") {
-		d = s.opts.ToneDuration
-	} else if pd, ok := s.opts.Prompts[prompt]; ok {
-		d = pd
+	d, err := s.promptDuration(prompt) // prompts.go: unknown names are refused
+	if err != nil {
+		return err
 	}
 	l.prompts = append(l.prompts, d)
 	if len(l.prompts) == 1 {

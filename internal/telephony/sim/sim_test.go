@@ -3,12 +3,14 @@ package sim_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/centralita/centralita/internal/clock"
 	"github.com/centralita/centralita/internal/telephony"
+	"github.com/centralita/centralita/internal/telephony/audio"
 	"github.com/centralita/centralita/internal/telephony/sim"
 	"github.com/centralita/centralita/internal/telephony/switchtest"
 )
@@ -43,7 +45,7 @@ func (w *world) Fixtures() switchtest.Fixtures {
 		Unregistered: "station:9999",
 		Number:       contractNumber,
 		Inbound:      "900100200",
-		Prompt:       "welcome", // DefaultPromptDuration
+		Prompt:       "queue-wait", // a built-in prompt: about 6 s
 	}
 }
 
@@ -273,13 +275,26 @@ func TestCallerBehaviour(t *testing.T) {
 }
 
 func TestPromptDurations(t *testing.T) {
-	s, clk := newSwitch(t, sim.Options{Prompts: map[string]time.Duration{"long": 10 * time.Second}})
+	s, clk := newSwitch(t, sim.Options{Prompts: map[string]time.Duration{"long": 10 * time.Second, "welcome": 0}})
+	s.SetPrompts(map[string]time.Duration{"own": 3 * time.Second})
 	leg := s.InjectCall("", "900", sim.Caller{})
 	drain(s)
+	pcm, err := audio.Prompt("queue-wait")
+	if err != nil {
+		t.Fatal(err)
+	}
+	queueWait := time.Duration(len(pcm)) * time.Second / audio.SampleRate
+	if queueWait < 2*time.Second || queueWait > 20*time.Second {
+		t.Fatalf("queue-wait lasts %v", queueWait)
+	}
+	// Unknown names are refused, with the names there are.
+	if err := s.Play(ctx, leg, "wellcome"); err == nil || !strings.Contains(err.Error(), "queue-wait") || !strings.Contains(err.Error(), "own") {
+		t.Errorf("unknown prompt: %v", err)
+	}
 	for _, p := range []struct {
 		prompt string
 		d      time.Duration
-	}{{"tone:440", sim.DefaultToneDuration}, {"welcome", sim.DefaultPromptDuration}, {"long", 10 * time.Second}} {
+	}{{"tone:440", sim.DefaultToneDuration}, {"queue-wait", queueWait}, {"welcome", sim.DefaultPromptDuration}, {"long", 10 * time.Second}, {"own", 3 * time.Second}} {
 		if err := s.Play(ctx, leg, p.prompt); err != nil {
 			t.Fatal(err)
 		}

@@ -245,7 +245,7 @@ func scenario(t *testing.T, seed uint64) []telephony.Event {
 						break // answered where it was made
 					}
 					live(t, s.Answer(ctx, ev.Leg))
-					live(t, s.Play(ctx, ev.Leg, "welcome"))
+					live(t, s.Play(ctx, ev.Leg, "queue-wait"))
 				case telephony.PlaybackDone:
 					if in, ok := s.Info(ev.Leg); ok && in.Inbound && in.Bridge == "" {
 						waiting = append(waiting, ev.Leg)

@@ -1,9 +1,11 @@
 // Package sip is Centralita's SIP side of telephony: a registrar and a
-// SIP switch (Switch, a telephony.Switch) built on sipgo v1.7.2, with a
-// minimal RTP endpoint and relay of our own behind a small media interface
-// (diago is not used yet). It is not wired into the application yet.
+// SIP switch (Switch, a telephony.Switch) built on sipgo v1.7.2, with RTP
+// media of our own (media.go; diago is not used) over the pure audio
+// package (internal/telephony/audio: G.711, WAV, tones, Goertzel, RFC 4733,
+// the mixer, jitter queues, prompts). It passes the whole
+// telephony/switchtest contract.
 //
-// # What works (first slice)
+// # What works
 //
 // Registrar (registrar.go): REGISTER with digest auth (MD5, qop=auth,
 // stateless HMAC nonces, stale nonces) against the directory's station
@@ -21,10 +23,9 @@
 //     rejected, anything else (and a station with no registered device) →
 //     failed. The ring timeout (OriginateRequest.RingTimeout, default 30 s)
 //     runs on Options.Clock and sends CANCEL.
-//   - Inbound INVITEs are accepted from Options.Trunks ("host" or
-//     "host:port") and from registered devices (the From user is a station
-//     whose REGISTER came from the same host); anything else gets 403, an
-//     offer without PCMU 488, a re-INVITE 488 (hold is not done yet). The
+//   - Inbound INVITEs are accepted from inbound trunks and from registered
+//     devices (the From user is a station whose REGISTER came from the
+//     same host); anything else gets 403, an offer without PCMU 488. The
 //     switch answers 100 Trying and emits Incoming with From (the caller's
 //     user part; "anonymous" becomes "") and To (the dialled user part).
 //   - Answer sends 200 OK with our SDP (a local RTP port from
@@ -34,42 +35,89 @@
 //   - Hangup: CANCEL for an originated leg not answered yet (cause
 //     cancelled), BYE for an answered leg (normal), 486 (cause busy) or 603
 //     (otherwise; default cause rejected) for an unanswered incoming leg.
-//     A BYE from the party gives Hangup normal. A bridged partner gets
-//     Unbridged and stays up.
-//   - Bridge / Unbridge of two answered legs relay RTP packets as they are
-//     between the two parties (symmetric RTP: a party's first packet fixes
-//     where we send to it). Bridging a leg already bridged elsewhere moves
-//     it (Unbridged events for the old pair, then Bridged).
-//   - Play("tone:FREQ") sends a 20 ms-framed PCMU sine for
-//     Options.ToneDuration to an answered leg, then PlaybackDone (also
-//     when a Bridge or the hangup interrupts it).
+//     A BYE from the party gives Hangup normal. A leg going away first gets
+//     PlaybackDone for each prompt, RecordingStopped, Left (the simulated
+//     switch's order), then Hangup; its bridge partner then gets Unbridged
+//     and stays up.
 //   - Events: ordered per leg, never blocking the switch (an unbounded
 //     backlog behind an Options.EventBuffer channel), closed by Close,
-//     which hangs up every leg in creation order.
+//     which hangs up every leg in creation order and ends every room.
+//
+// Media (media.go, one UDP socket and one reading goroutine per leg; all
+// media on the wall clock, 20 ms PCMU frames):
+//
+//   - Bridge / Unbridge relay RTP packets as they are between the two
+//     parties (symmetric RTP: a party's first packet fixes where we send to
+//     it), with no decoding unless a leg is recorded; RFC 4733 packets are
+//     relayed with the partner's telephone-event payload type. Measured:
+//     about 21 KB of Go heap and stacks per bridged call (two legs), see
+//     TestRelayMemory.
+//   - What a party hears comes from one source at a time: its player
+//     (play.go: prompts, music on hold, DTMF) while it has something to
+//     play, else the room's mix or the partner's relayed packets. Our own
+//     streams (player, mix, echo) share one SSRC, sequence and timestamp
+//     per leg; a pause starts a new talkspurt (marker, timestamp moved on
+//     by the wall time that passed).
+//   - Play: "tone:FREQ" (a sine for Options.ToneDuration), a name in
+//     Options.Prompts (operators' WAVs, audio.LoadPrompts), or a built-in
+//     prompt (audio.Prompt: moh, queue-wait, abandon, echo). Prompts queue
+//     behind each other; each gets one PlaybackDone, when it ends or when
+//     a Bridge, a Join or the hangup interrupts it. To an offered leg it is
+//     early media: 183 Session Progress with our SDP first.
+//   - Hold / Resume (hold.go): the held party hears "moh" looped, nobody
+//     hears it; its bridge or room is kept and works again on Resume.
+//     Mute: the party's voice reaches nobody (relay and rooms); it still
+//     hears. Both independent of bridges, as in the simulated switch.
+//   - DTMF (dtmf.go): RFC 4733 events received at the payload type the
+//     party's SDP gives (default 101) go through audio.Receiver (one DTMF
+//     event per press, a zero-duration first packet, lost starts and
+//     repeated ends included). SendDTMF sends audio.Packets, one every
+//     20 ms sharing the press's timestamp, marker on the first, 100 ms per
+//     digit and 40 ms apart, pausing the leg's other audio.
+//   - Conferences and monitoring (mix.go): a room mixes its members with
+//     one goroutine ticking every 20 ms (only while it has members): one
+//     frame per member from its jitter queue, audio.Mix over the
+//     hears/speaks matrix of the modes (audio.Roles: Full heard by all,
+//     Listen by none, Whisper by its coach only; nobody hears itself), each
+//     mix sent on the member's own stream. Join with another mode or coach
+//     changes them in place.
+//   - Record (record.go): a stereo 8 kHz PCM16 WAV in Options.RecordingDir
+//     — left what the party said (silence while muted or held), right what
+//     it heard — and a JSON sidecar (recordingMeta) next to it, complete
+//     when RecordingStopped (Event.Recording: the WAV's file name) is
+//     emitted. No RecordingDir: telephony.ErrNotSupported.
+//   - Echo test (echo.go): an INVITE to user 600 from a registered device
+//     or a trunk is answered by the switch itself with no event: the
+//     "echo" prompt, then every audio packet comes back on our SSRC.
+//
+// Trunks, transfer, REFER, re-INVITE, INFO: (see H3's report — to be
+// filled in by the signalling side).
 //
 // # Not done yet
 //
-// Hold, Resume, Mute, SendDTMF, Transfer, NewConference, Join, Leave,
-// EndConference and Record return telephony.ErrNotSupported, as do Play of
-// a named prompt, "tel:" numbers and "sip:" URIs (no trunks outbound yet).
-// Not done either: early media (Play to an offered leg gives ErrState),
-// queued prompts, RFC 4733 / SIP INFO DTMF, re-INVITE, TCP/TLS/WS, digest
-// auth towards trunks, session timers, NAT handling beyond symmetric RTP,
-// codec transcoding (PCMU only), RTCP, jitter buffering, REFER.
+// TCP/TLS/WS, session timers, NAT handling beyond symmetric RTP, codec
+// transcoding (PCMU only), RTCP, reordering in the jitter queues (late
+// packets play late), packet loss concealment.
 //
 // # Tests
 //
 // switch_test.go drives the switch with in-process sipgo phones on
 // 127.0.0.1 (registering with digest auth, answering, rejecting, ringing,
-// sending and counting RTP); sipp_switch_test.go uses SIPp scenarios in
-// testdata (skipped without sipp unless CENTRALITA_REQUIRE_PEERS=1);
-// sdp_test.go fuzzes the SDP parser; TestGarbageOnSIPPort sends malformed
-// datagrams to the SIP port. world_test.go runs the telephony/switchtest
-// contract against the switch with sipgo peers: inbound/*, station/*,
-// bridge/moves, bridge/errors and bad-destination pass; the other cases
-// are skipped (CENTRALITA_SIP_CONTRACT_ALL=1 runs them all).
-// load_test.go (only with CENTRALITA_SIP_LOAD=CALLS, optional
-// CENTRALITA_SIP_RATE) pushes SIPp customer calls through the switch,
-// which answers each: 4000 calls offered at 800/s were all answered and
-// hung up normally in 5.2 s on the 2-core machine (SIPp on the same box).
+// sending and counting RTP); their received audio is decoded by an ear
+// (media_test.go) so media tests check content with Goertzel: the
+// conference where each of three parties hears the other two and never
+// itself (mix_test.go), whisper where the customer never receives the
+// supervisor's tone, hold (music to the held party, nothing from it),
+// mute, stereo recordings' channels (record_test.go), DTMF both ways and
+// its RTP timing (dtmf_test.go), prompts and early media (play_test.go),
+// the echo extension (echo_test.go). world_test.go runs the whole
+// telephony/switchtest contract against the switch with sipgo peers that
+// speak a tone each and decode what they hear (cases in parallel).
+// sipp_switch_test.go and peers_test.go use SIPp and baresip (skipped
+// without them unless CENTRALITA_REQUIRE_PEERS=1); sdp_test.go and
+// dtmf_test.go fuzz what we parse from the network (SDP, RTP headers, the
+// telephone-event payload type); TestGarbageOnSIPPort sends malformed
+// datagrams to the SIP port. load_test.go (only with
+// CENTRALITA_SIP_LOAD=CALLS, optional CENTRALITA_SIP_RATE) pushes SIPp
+// customer calls through the switch, which answers each.
 package sip

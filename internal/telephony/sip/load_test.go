@@ -29,7 +29,7 @@ func TestSIPpInboundLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sw, err := NewSwitch(Options{Listen: "127.0.0.1:0", Registrar: reg, Trunks: []string{"127.0.0.1"},
+	sw, err := NewSwitch(Options{Listen: "127.0.0.1:0", Registrar: reg, Trunks: inboundTrunks("127.0.0.1"),
 		Logger: slog.New(slog.NewTextHandler(&syncBuffer{}, nil))})
 	if err != nil {
 		t.Fatal(err)

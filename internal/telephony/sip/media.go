@@ -1,40 +1,48 @@
 package sip
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/centralita/centralita/internal/telephony/audio"
 )
 
-// media is a call leg's audio as the switch sees it. rtpLeg (a minimal
-// RTP endpoint and relay of our own) is the only implementation; diago's
-// media or a PCM mixer can sit behind the same interface later.
-type media interface {
-	// Port is the local RTP port given in our SDP.
-	Port() int
-	// SetRemote is where the party wants its audio (from its SDP); the
-	// source of the first packet received from the party wins over it
-	// (symmetric RTP).
-	SetRemote(addr *net.UDPAddr)
-	// RelayTo makes every RTP packet received from this leg's party go to
-	// the party of to (nil: stop relaying).
-	RelayTo(to media)
-	// Send writes one RTP packet to the party.
-	Send(pkt []byte) error
-	// PlayTone sends a PCMU sine tone to the party for d, or until ctx ends.
-	PlayTone(ctx context.Context, freq float64, d time.Duration) error
-	// Stats counts packets.
-	Stats() mediaStats
-	Close() error
+// Media of one leg (rtpLeg): one UDP socket, one goroutine reading it.
+//
+// What the party says (packets arriving on the socket) goes where the
+// leg's route says: as packets to the bridged partner (the fast path: no
+// decoding), decoded into a conference room, decoded into the leg's
+// recorder, echoed back (extension 600), or nowhere (muted, held). RFC 4733
+// telephone events are always fed to the leg's DTMF receiver first.
+//
+// What the party hears comes from one source at a time: the leg's player
+// (prompts, tones, music on hold, DTMF digits) while it has something to
+// play, otherwise the room's mix or the partner's relayed packets. Our own
+// streams (player and mix) share one SSRC, sequence and timestamp per leg,
+// so switching between them keeps the stream continuous; relayed packets
+// keep the partner's own header.
+//
+// The route is an immutable snapshot the switch rebuilds under its lock
+// whenever a leg's situation changes (reroute); the read loop loads it once
+// per packet.
+
+// route is where a leg's incoming audio goes.
+type route struct {
+	relay   *rtpLeg   // bridged partner: packets are relayed to it
+	relayPT byte      // the partner's telephone-event payload type
+	drop    bool      // muted or held: the party's voice goes nowhere
+	room    *member   // in a conference: decoded frames go to the mixer
+	rec     *recorder // recorded: decoded frames are the left channel
+	echo    bool      // extension 600: every audio packet goes back
 }
 
+// mediaStats counts a leg's packets (tests and diagnostics).
 type mediaStats struct {
 	Received, Relayed, Sent uint64
 }
@@ -44,6 +52,9 @@ type portPool struct {
 	mu       sync.Mutex
 	min, max int
 	next     int
+	// digit is told each key a party presses (RFC 4733), from the leg's
+	// read loop; set once before any leg exists.
+	digit func(l *rtpLeg, digit string)
 }
 
 func (p *portPool) listen(ip string) (*net.UDPConn, error) {
@@ -67,54 +78,61 @@ func (p *portPool) listen(ip string) (*net.UDPConn, error) {
 	return nil, fmt.Errorf("sip: no free RTP port in %d-%d", p.min, p.max)
 }
 
-// rtpLeg is one RTP socket.
+// DefaultEventPT is the telephone-event payload type when the party's SDP
+// names none (it is what we offer).
+const DefaultEventPT = 101
+
+// rtpLeg is one leg's RTP endpoint.
 type rtpLeg struct {
-	conn   *net.UDPConn
-	remote atomic.Pointer[net.UDPAddr]
-	latch  atomic.Bool // remote learned from a received packet
-	relay  atomic.Pointer[relayTarget]
-	done   chan struct{}
+	conn    *net.UDPConn
+	pool    *portPool // the switch's: where key presses are reported
+	remote  atomic.Pointer[net.UDPAddr]
+	latch   atomic.Bool // remote learned from a received packet
+	route   atomic.Pointer[route]
+	eventPT atomic.Uint32 // the party's telephone-event payload type
+	done    chan struct{}
+
+	busy atomic.Bool              // the player owns the output: relay and mix are dropped
+	rec  atomic.Pointer[recorder] // recorded: what is sent is the right channel
+
+	own ownStream
+	pl  player
 
 	received, relayed, sent atomic.Uint64
-
-	// our own RTP stream (tones)
-	ssrc uint32
-	seq  uint16
-	ts   uint32
-	pmu  sync.Mutex
 }
-
-type relayTarget struct{ m media }
 
 func newRTPLeg(pool *portPool, ip string) (*rtpLeg, error) {
 	c, err := pool.listen(ip)
 	if err != nil {
 		return nil, err
 	}
-	var b [4]byte
+	var b [10]byte
 	_, _ = rand.Read(b[:])
-	l := &rtpLeg{conn: c, done: make(chan struct{}), ssrc: binary.BigEndian.Uint32(b[:])}
+	l := &rtpLeg{conn: c, pool: pool, done: make(chan struct{})}
+	l.own.ssrc = binary.BigEndian.Uint32(b[:])
+	l.own.seq = binary.BigEndian.Uint16(b[4:])
+	l.own.next = binary.BigEndian.Uint32(b[6:])
+	l.eventPT.Store(DefaultEventPT)
+	l.pl.l = l
 	go l.readLoop()
 	return l, nil
 }
 
 func (l *rtpLeg) Port() int { return l.conn.LocalAddr().(*net.UDPAddr).Port }
 
+// SetRemote is where the party wants its audio (from its SDP); the source
+// of the first packet received from the party wins over it (symmetric RTP).
 func (l *rtpLeg) SetRemote(a *net.UDPAddr) {
 	if !l.latch.Load() {
 		l.remote.Store(a)
 	}
 }
 
-func (l *rtpLeg) RelayTo(to media) {
-	if to == nil {
-		l.relay.Store(nil)
-		return
-	}
-	l.relay.Store(&relayTarget{m: to})
-}
+// setEventPT takes the party's telephone-event payload type from its SDP.
+func (l *rtpLeg) setEventPT(sdp []byte) { l.eventPT.Store(uint32(eventPayloadType(sdp))) }
 
-func (l *rtpLeg) Send(pkt []byte) error {
+// send writes one packet to the party.
+func (l *rtpLeg) send(pkt []byte) error {
 	a := l.remote.Load()
 	if a == nil || a.Port == 0 {
 		return nil // party not known yet (or on hold with port 0): drop
@@ -126,9 +144,40 @@ func (l *rtpLeg) Send(pkt []byte) error {
 	return nil
 }
 
+// relayAudio sends a packet the bridged partner's party said to this leg's
+// party, unless the player owns the output.
+func (l *rtpLeg) relayAudio(pkt, payload []byte) bool {
+	if l.busy.Load() {
+		return false
+	}
+	if rec := l.rec.Load(); rec != nil {
+		var buf [320]int16
+		rec.heard(audio.DecodePCMU(buf[:0], payload))
+	}
+	return l.send(pkt) == nil
+}
+
+// relayEvent sends a partner's telephone-event packet on, with this
+// party's payload type.
+func (l *rtpLeg) relayEvent(pkt []byte, pt byte) bool {
+	if l.busy.Load() {
+		return false
+	}
+	var buf [256]byte
+	if len(pkt) > len(buf) {
+		return false
+	}
+	b := buf[:len(pkt)]
+	copy(b, pkt)
+	b[1] = b[1]&0x80 | pt&0x7f
+	return l.send(b) == nil
+}
+
 func (l *rtpLeg) readLoop() {
 	defer close(l.done)
 	buf := make([]byte, 1500)
+	var pcm []int16
+	var dtmf *audio.Receiver // made on the first event packet
 	for {
 		n, from, err := l.conn.ReadFromUDP(buf)
 		if err != nil {
@@ -137,7 +186,9 @@ func (l *rtpLeg) readLoop() {
 			}
 			continue
 		}
-		if n < 12 || buf[0]>>6 != 2 { // not RTP version 2
+		pkt := buf[:n]
+		h, payload, ok := parseRTP(pkt)
+		if !ok {
 			continue
 		}
 		l.received.Add(1)
@@ -145,87 +196,201 @@ func (l *rtpLeg) readLoop() {
 			l.remote.Store(from)
 			l.latch.Store(true)
 		}
-		if r := l.relay.Load(); r != nil {
-			if r.m.Send(buf[:n]) == nil {
+		r := l.route.Load()
+		if uint32(h.pt) == l.eventPT.Load() {
+			if dtmf == nil {
+				dtmf = &audio.Receiver{}
+			}
+			if d, ok := dtmf.Feed(h.ts, payload); ok {
+				if l.pool.digit != nil {
+					l.pool.digit(l, d)
+				}
+			}
+			if r != nil && r.relay != nil && !r.drop && r.relay.relayEvent(pkt, r.relayPT) {
 				l.relayed.Add(1)
 			}
+			continue
+		}
+		if h.pt != 0 || r == nil || r.drop { // PCMU only
+			continue
+		}
+		if r.echo {
+			if !l.busy.Load() {
+				l.sendPayload(0, payload)
+			}
+			continue
+		}
+		if r.room == nil && r.rec == nil { // the fast path: a plain bridge
+			if r.relay != nil && r.relay.relayAudio(pkt, payload) {
+				l.relayed.Add(1)
+			}
+			continue
+		}
+		pcm = audio.DecodePCMU(pcm, payload)
+		if r.rec != nil {
+			r.rec.said(pcm)
+		}
+		if r.room != nil {
+			r.room.push(pcm)
+		}
+		if r.relay != nil && r.relay.relayAudio(pkt, payload) {
+			l.relayed.Add(1)
 		}
 	}
 }
 
-// PlayTone sends 20 ms PCMU frames paced on the wall clock.
-func (l *rtpLeg) PlayTone(ctx context.Context, freq float64, d time.Duration) error {
-	l.pmu.Lock()
-	defer l.pmu.Unlock()
-	frames := int(d / (20 * time.Millisecond))
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	pkt := make([]byte, 12+160)
-	var phase float64
-	step := 2 * math.Pi * freq / 8000
-	for i := 0; i < frames; i++ {
-		pkt[0], pkt[1] = 0x80, 0 // V=2, PT=0 (PCMU)
-		if i == 0 {
-			pkt[1] |= 0x80 // marker
-		}
-		binary.BigEndian.PutUint16(pkt[2:], l.seq)
-		binary.BigEndian.PutUint32(pkt[4:], l.ts)
-		binary.BigEndian.PutUint32(pkt[8:], l.ssrc)
-		for j := 0; j < 160; j++ {
-			pkt[12+j] = linearToPCMU(int16(8000 * math.Sin(phase)))
-			phase += step
-		}
-		l.seq++
-		l.ts += 160
-		_ = l.Send(pkt)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-l.done:
-			return net.ErrClosed
-		case <-tick.C:
-		}
-	}
-	return nil
+// framer cuts audio that arrives in packets of any length (20 ms is usual,
+// 10 or 30 ms happen) into the 20 ms frames a jitter queue holds, keeping
+// the rest for the next packet, so that odd packet sizes add no silence.
+type framer struct {
+	mu   sync.Mutex // the leg's reader, the player and the mixer may push
+	q    *audio.Jitter
+	rest []int16
 }
 
+func newFramer(depth int) *framer { return &framer{q: audio.NewJitter(depth)} }
+
+func (f *framer) push(pcm []int16) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.rest) > 0 {
+		n := min(audio.FrameSamples-len(f.rest), len(pcm))
+		f.rest = append(f.rest, pcm[:n]...)
+		pcm = pcm[n:]
+		if len(f.rest) < audio.FrameSamples {
+			return
+		}
+		f.q.Push(f.rest)
+		f.rest = f.rest[:0]
+	}
+	for len(pcm) >= audio.FrameSamples {
+		f.q.Push(pcm[:audio.FrameSamples])
+		pcm = pcm[audio.FrameSamples:]
+	}
+	f.rest = append(f.rest, pcm...)
+}
+
+// rtpHeader is what the switch reads from a received RTP header.
+type rtpHeader struct {
+	marker bool
+	pt     byte
+	seq    uint16
+	ts     uint32
+	ssrc   uint32
+}
+
+// parseRTP splits an RTP packet (RFC 3550) into header and payload,
+// skipping CSRCs, a header extension and padding. ok is false for anything
+// that is not a well-formed version 2 packet.
+func parseRTP(b []byte) (h rtpHeader, payload []byte, ok bool) {
+	if len(b) < 12 || b[0]>>6 != 2 {
+		return h, nil, false
+	}
+	h.marker = b[1]&0x80 != 0
+	h.pt = b[1] & 0x7f
+	h.seq = binary.BigEndian.Uint16(b[2:])
+	h.ts = binary.BigEndian.Uint32(b[4:])
+	h.ssrc = binary.BigEndian.Uint32(b[8:])
+	off := 12 + 4*int(b[0]&0x0f)
+	if b[0]&0x10 != 0 { // header extension
+		if len(b) < off+4 {
+			return h, nil, false
+		}
+		off += 4 + 4*int(binary.BigEndian.Uint16(b[off+2:]))
+	}
+	end := len(b)
+	if b[0]&0x20 != 0 { // padding: the last byte counts it
+		end -= int(b[end-1])
+	}
+	if off > end {
+		return h, nil, false
+	}
+	return h, b[off:end], true
+}
+
+// ownStream is the leg's own RTP stream: one SSRC, a sequence number and a
+// timestamp that stay continuous whatever we send (prompts, music, mix,
+// DTMF). A pause longer than a few frames starts a new talkspurt: marker
+// set, timestamp moved on by the wall time that passed.
+type ownStream struct {
+	mu      sync.Mutex
+	ssrc    uint32
+	seq     uint16
+	next    uint32 // timestamp right after the last media sent
+	started bool
+	t0      time.Time // wall time of ts0
+	ts0     uint32
+	last    time.Time // when the last packet went out
+	buf     [12 + 480]byte
+}
+
+// talkspurtGap is the silence after which a packet starts a new talkspurt.
+const talkspurtGap = 60 * time.Millisecond
+
+// stamp returns the timestamp of media that starts now and lasts n
+// samples, and whether it starts a talkspurt. Needs o.mu.
+func (o *ownStream) stamp(now time.Time, n int) (ts uint32, marker bool) {
+	switch {
+	case !o.started:
+		o.started, o.t0, o.ts0, marker = true, now, o.next, true
+	case now.Sub(o.last) > talkspurtGap:
+		marker = true
+		wall := o.ts0 + uint32(now.Sub(o.t0).Nanoseconds()*audio.SampleRate/int64(time.Second))
+		if int32(wall-o.next) > 0 {
+			o.next = wall
+		}
+	}
+	ts = o.next
+	o.next += uint32(n)
+	return ts, marker
+}
+
+// write sends one packet of our stream. Needs o.mu.
+func (l *rtpLeg) write(pt byte, marker bool, ts uint32, payload []byte) {
+	o := &l.own
+	if len(payload) > len(o.buf)-12 {
+		payload = payload[:len(o.buf)-12]
+	}
+	b := o.buf[:12+len(payload)]
+	b[0], b[1] = 0x80, pt&0x7f
+	if marker {
+		b[1] |= 0x80
+	}
+	binary.BigEndian.PutUint16(b[2:], o.seq)
+	binary.BigEndian.PutUint32(b[4:], ts)
+	binary.BigEndian.PutUint32(b[8:], o.ssrc)
+	copy(b[12:], payload)
+	o.seq++
+	o.last = time.Now()
+	_ = l.send(b)
+}
+
+// sendFrame encodes pcm as PCMU and sends it on our stream (the recorder
+// hears it as what the party heard).
+func (l *rtpLeg) sendFrame(pcm []int16) {
+	var enc [480]byte
+	if rec := l.rec.Load(); rec != nil {
+		rec.heard(pcm)
+	}
+	l.sendPayload(0, audio.EncodePCMU(enc[:0], pcm))
+}
+
+// sendPayload sends one audio payload (one sample per byte: PCMU) on our stream.
+func (l *rtpLeg) sendPayload(pt byte, payload []byte) {
+	l.own.mu.Lock()
+	defer l.own.mu.Unlock()
+	ts, marker := l.own.stamp(time.Now(), len(payload))
+	l.write(pt, marker, ts, payload)
+}
+
+// Stats counts packets.
 func (l *rtpLeg) Stats() mediaStats {
 	return mediaStats{Received: l.received.Load(), Relayed: l.relayed.Load(), Sent: l.sent.Load()}
 }
 
+// Close stops the socket and waits for the read loop (the player stops by itself).
 func (l *rtpLeg) Close() error {
 	err := l.conn.Close()
 	<-l.done
 	return err
-}
-
-// linearToPCMU is G.711 µ-law encoding of one 16-bit sample.
-func linearToPCMU(s int16) byte {
-	const bias, clip = 0x84, 32635
-	x := int(s)
-	sign := 0
-	if x < 0 {
-		x, sign = -x, 0x80
-	}
-	if x > clip {
-		x = clip
-	}
-	x += bias
-	exp := 7
-	for mask := 0x4000; x&mask == 0 && exp > 0; mask >>= 1 {
-		exp--
-	}
-	mant := (x >> (exp + 3)) & 0x0f
-	return ^byte(sign | exp<<4 | mant)
-}
-
-// pcmuToLinear decodes one µ-law byte (tests use it for tone checks).
-func pcmuToLinear(u byte) int16 {
-	u = ^u
-	t := (int(u&0x0f) << 3) + 0x84
-	t <<= (u & 0x70) >> 4
-	if u&0x80 != 0 {
-		return int16(0x84 - t)
-	}
-	return int16(t - 0x84)
 }

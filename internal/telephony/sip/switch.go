@@ -37,20 +37,33 @@ type Options struct {
 	// Registrar finds stations' devices (it is attached to the switch's
 	// SIP socket: REGISTER and OPTIONS are served there). Required.
 	Registrar *Registrar
-	// Trunks are the addresses ("host" or "host:port") whose INVITEs are
-	// accepted as inbound customer calls. INVITEs are also accepted from a
-	// registered station's device (same source host as its REGISTER).
-	// Anything else gets 403.
-	Trunks []string
+	// Trunks carry calls to numbers ("tel:NUMBER" or a bare number: the
+	// first trunk, or the one named by OriginateRequest.Tags["trunk"]) and,
+	// if Inbound, customer calls in (see Trunk). INVITEs are also accepted
+	// from a registered station's device (same source host as its
+	// REGISTER). Anything else gets 403.
+	Trunks []Trunk
 	// RTPPortMin..RTPPortMax is the RTP port range (even ports); zero
 	// means any free port.
 	RTPPortMin, RTPPortMax int
+	// Browsers reaches stations whose device is the softphone page
+	// (WebRTC); nil means SIP devices only (browser.go).
+	Browsers BrowserPhones
 	// Clock runs ring timeouts; default clock.Real{}. Media always runs
 	// on the wall clock.
 	Clock        clock.Clock
 	Logger       *slog.Logger
 	ToneDuration time.Duration // how long Play("tone:FREQ") lasts; default 1 s
 	EventBuffer  int           // Events capacity; default 4096 (a backlog absorbs overflow)
+
+	// RecordingDir is where Record writes: per recording a stereo WAV
+	// (left what the leg's party said, right what it heard) and a JSON
+	// sidecar (record.go). Empty: Record gives telephony.ErrNotSupported.
+	RecordingDir string
+	// Prompts are operators' own prompts by name (audio.LoadPrompts),
+	// looked up before the built-in ones (audio.Prompt); "moh" is the
+	// music on hold, "echo" the echo test's greeting.
+	Prompts map[string][]int16
 }
 
 type legState int
@@ -63,8 +76,6 @@ const (
 	stAnswered
 )
 
-type play struct{ cancel context.CancelFunc }
-
 type leg struct {
 	id      string
 	state   legState
@@ -76,8 +87,10 @@ type leg struct {
 	srv *sipgo.DialogServerSession
 	cli *sipgo.DialogClientSession
 
-	med     media
+	med     *rtpLeg
 	bridged string
+
+	legMedia // hold, mute, conference, recording, early media (hold.go)
 
 	// originate: cancel the wait for an answer with cause
 	cancelWait  context.CancelFunc
@@ -85,6 +98,7 @@ type leg struct {
 	waitCause   string
 	plays       []*play
 	ringEmitted bool
+	sig         sigState // transfers, trunk auth, in-dialog requests (transfer.go)
 	// inviteDone is closed when an inbound INVITE got its final response
 	// (sipgo ends the transaction when the INVITE handler returns).
 	inviteDone chan struct{}
@@ -119,6 +133,8 @@ type Switch struct {
 	emitted  uint64 // events emitted so far (under mu)
 	closed   bool
 
+	mediaState // conference rooms, echo calls (mix.go, echo.go)
+
 	evMu     sync.Mutex
 	queue    []telephony.Event
 	wake     chan struct{}
@@ -152,6 +168,11 @@ func NewSwitch(opt Options) (*Switch, error) {
 	if opt.RTPPortMin < 0 || opt.RTPPortMax < opt.RTPPortMin || opt.RTPPortMax > 65535 {
 		return nil, errors.New("sip: bad RTP port range")
 	}
+	trunks, err := prepareTrunks(opt.Trunks)
+	if err != nil {
+		return nil, err
+	}
+	opt.Trunks = trunks
 	conn, err := net.ListenPacket("udp", opt.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("sip: listen %s: %w", opt.Listen, err)
@@ -193,6 +214,9 @@ func NewSwitch(opt Options) (*Switch, error) {
 	s.srv.OnInvite(s.onInvite)
 	s.srv.OnAck(s.onAck)
 	s.srv.OnBye(s.onBye)
+	s.srv.OnInfo(s.onInfo)
+	s.srv.OnRefer(s.onRefer)
+	s.pool.digit = s.mediaDigit // DTMF the parties press (hold.go)
 	go s.pump()
 	go func() {
 		defer close(s.served)
@@ -278,24 +302,17 @@ func (s *Switch) end(l *leg, cause string) {
 	if _, ok := s.legs[l.id]; !ok {
 		return
 	}
-	for _, p := range l.plays {
-		p.cancel()
-		s.emit(telephony.Event{Type: telephony.PlaybackDone, Leg: l.id})
-	}
-	l.plays = nil
+	s.sigEnd(l, cause)
+	s.endMedia(l) // PlaybackDone, RecordingStopped, Left (hold.go)
 	if l.timer != nil {
 		l.timer.Stop()
 	}
 	partner := l.bridged
-	if partner != "" {
-		s.emit(telephony.Event{Type: telephony.Unbridged, Leg: l.id, Other: partner})
-	}
-	s.emit(telephony.Event{Type: telephony.Hangup, Leg: l.id, Cause: cause})
+	l.bridged = ""
+	s.emit(telephony.Event{Type: telephony.Hangup, Leg: l.id, Cause: cause, Other: l.sig.origin})
 	if p := s.legs[partner]; p != nil {
 		p.bridged = ""
-		if p.med != nil {
-			p.med.RelayTo(nil)
-		}
+		s.reroute(p)
 		s.emit(telephony.Event{Type: telephony.Unbridged, Leg: p.id, Other: l.id})
 	}
 	delete(s.legs, l.id)
@@ -330,10 +347,8 @@ func (s *Switch) allowedSource(req *sip.Request) bool {
 	if err != nil {
 		host = src
 	}
-	for _, t := range s.opt.Trunks {
-		if t == src || t == host {
-			return true
-		}
+	if s.inboundTrunk(req) != nil {
+		return true
 	}
 	if from := req.From(); from != nil && from.Address.User != "" {
 		for _, c := range s.opt.Registrar.Lookup(from.Address.User) {
@@ -352,21 +367,32 @@ func (s *Switch) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	s.mu.Lock()
-	if existing := s.byCallID[callID.Value()]; existing != nil || s.closed {
-		s.mu.Unlock()
-		// re-INVITE (hold etc.) is not supported in this slice
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+	existing, closed := s.byCallID[callID.Value()], s.closed
+	s.mu.Unlock()
+	if existing != nil { // re-INVITE: hold, resume, new media address (reinvite.go)
+		s.onReinvite(existing, req, tx)
 		return
 	}
-	s.mu.Unlock()
+	if closed {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusServiceUnavailable, "Shutting Down", nil))
+		return
+	}
 	if !s.allowedSource(req) {
 		s.log.Warn("sip invite refused: unknown source", "source", req.Source())
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil))
 		return
 	}
+	if s.didRefused(req) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusNotFound, "Not Found", nil))
+		return
+	}
 	offer, err := parseSDP(req.Body())
 	if err != nil || !offer.hasPCMU() {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+		return
+	}
+	if isEcho(req) { // the echo test extension: answered by the switch itself (echo.go)
+		s.answerEcho(req, tx, offer)
 		return
 	}
 	dlg, err := s.dua.ReadInvite(req, tx)
@@ -381,6 +407,7 @@ func (s *Switch) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	med.SetRemote(&net.UDPAddr{IP: offer.IP, Port: offer.Port})
+	med.setEventPT(req.Body())
 	_ = dlg.Respond(sip.StatusTrying, "Trying", nil)
 
 	s.mu.Lock()
@@ -400,6 +427,7 @@ func (s *Switch) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if l.to == "" {
 		l.to = req.To().Address.User
 	}
+	l.from, l.to = s.inboundNumbers(req, l.from, l.to)
 	s.emit(telephony.Event{Type: telephony.Incoming, Leg: l.id, From: l.from, To: l.to})
 	s.mu.Unlock()
 
@@ -423,8 +451,13 @@ func (s *Switch) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	s.mu.Lock()
 	l := s.byCallID[req.CallID().Value()]
 	s.mu.Unlock()
+	if l != nil && s.reinviteAcked(l, req) {
+		return
+	}
 	if l != nil && l.srv != nil {
 		_ = l.srv.ReadAck(req, tx)
+	} else if l == nil {
+		s.ackEcho(req, tx)
 	}
 }
 
@@ -432,6 +465,9 @@ func (s *Switch) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	s.mu.Lock()
 	l := s.byCallID[req.CallID().Value()]
 	s.mu.Unlock()
+	if l == nil && s.byeEcho(req, tx) {
+		return
+	}
 	if l == nil {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
 		return
@@ -466,7 +502,7 @@ func (s *Switch) Answer(ctx context.Context, id string) error {
 		return telephony.ErrState
 	}
 	l.state = stAnswering
-	sdp := buildSDP(s.ip, l.med.Port(), uint64(time.Now().UnixNano()))
+	sdp := s.answerSDP(l) // the 183's, after early media (play.go)
 	dlg := l.srv
 	go func() {
 		err := dlg.RespondSDP(sdp)
@@ -489,68 +525,32 @@ func (s *Switch) Answer(ctx context.Context, id string) error {
 
 // ----------------------------------------------------------- outbound --
 
-// Originate places a call to "station:NAME" (its first registered contact).
+// Originate places a call to "station:NAME" (its first registered
+// contact), to a number ("tel:NUMBER" or bare, through a trunk: see Trunk)
+// or to "sip:USER@HOST[:PORT]" (sent there directly).
 func (s *Switch) Originate(ctx context.Context, req telephony.OriginateRequest) (string, error) {
-	if !strings.HasPrefix(req.To, telephony.StationPrefix) {
-		if isNumber(strings.TrimPrefix(req.To, telephony.TelPrefix)) || strings.HasPrefix(req.To, "sip:") {
-			return "", telephony.ErrNotSupported // trunks come in a later slice
-		}
-		return "", telephony.ErrBadDestination
-	}
-	name := strings.TrimPrefix(req.To, telephony.StationPrefix)
-	if name == "" {
-		return "", telephony.ErrBadDestination
-	}
-	ring := req.RingTimeout
-	if ring <= 0 {
-		ring = DefaultRingTimeout
+	if err := ctx.Err(); err != nil {
+		return "", err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return "", ErrClosed
-	}
-	contacts := s.opt.Registrar.Lookup(name)
-	var target sip.Uri
-	if len(contacts) == 0 || sip.ParseUri(contacts[0].URI, &target) != nil {
-		l := s.newLeg(false, "")
-		l.state = stOriginated
-		s.end(l, telephony.CauseFailed)
-		return l.id, nil
-	}
-	med, err := newRTPLeg(&s.pool, s.ip)
+	d, err := s.parseDest(req.To, req.Tags)
 	if err != nil {
 		return "", err
 	}
-	from := req.From
-	if from == "" {
-		from = "centralita"
+	if s.closed {
+		return "", ErrClosed
 	}
-	inv := sip.NewRequest(sip.INVITE, target)
-	fp := sip.NewParams()
-	fp.Add("tag", randomHex(8))
-	inv.AppendHeader(&sip.FromHeader{DisplayName: req.CallerName, Address: sip.Uri{Scheme: "sip", User: from, Host: s.ip, Port: s.port}, Params: fp})
-	inv.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: name, Host: target.Host, Port: target.Port}, Params: sip.NewParams()})
-	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	inv.SetBody(buildSDP(s.ip, med.Port(), uint64(time.Now().UnixNano())))
-	dlg, err := s.dua.WriteInvite(context.Background(), inv)
-	if err != nil {
-		med.Close()
-		return "", fmt.Errorf("sip: invite %s: %w", name, err)
-	}
-	l := s.newLeg(false, inv.CallID().Value())
-	l.state, l.cli, l.med, l.from, l.to = stOriginated, dlg, med, from, req.To
-	wctx, cancel := context.WithCancel(context.Background())
-	l.cancelWait = cancel
-	l.timer = s.opt.Clock.AfterFunc(ring, func() {
-		s.mu.Lock()
-		if l.waitCause == "" {
-			l.waitCause = telephony.CauseNoAnswer
+	if l, ok, err := s.ringBrowser(d, req, nil); ok { // a browser station (browser.go)
+		if err != nil {
+			return "", err
 		}
-		s.mu.Unlock()
-		cancel()
-	})
-	go s.waitAnswer(l, wctx)
+		return l.id, nil
+	}
+	l, err := s.place(d, req, nil)
+	if err != nil {
+		return "", err
+	}
 	return l.id, nil
 }
 
@@ -577,13 +577,13 @@ func isNumber(s string) bool {
 
 func (s *Switch) waitAnswer(l *leg, ctx context.Context) {
 	dlg := l.cli
-	err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error {
+	err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{Username: l.sig.authUser, Password: l.sig.authPass, OnResponse: func(r *sip.Response) error {
 		if r.StatusCode == sip.StatusRinging || r.StatusCode == sip.StatusSessionInProgress {
 			s.mu.Lock()
 			if s.legs[l.id] == l && !l.ringEmitted {
 				l.ringEmitted = true
 				l.state = stRinging
-				s.emit(telephony.Event{Type: telephony.Ringing, Leg: l.id, From: l.from, To: l.to})
+				s.emit(telephony.Event{Type: telephony.Ringing, Leg: l.id, From: l.from, To: l.to, Other: l.sig.origin})
 			}
 			s.mu.Unlock()
 		}
@@ -605,13 +605,15 @@ func (s *Switch) waitAnswer(l *leg, ctx context.Context) {
 		}
 		if ans, perr := parseSDP(dlg.InviteResponse.Body()); perr == nil {
 			l.med.SetRemote(&net.UDPAddr{IP: ans.IP, Port: ans.Port})
+			l.med.setEventPT(dlg.InviteResponse.Body())
 		}
 		if !l.ringEmitted { // a 180 sipgo delivered before we listened, or none at all
 			l.ringEmitted = true
-			s.emit(telephony.Event{Type: telephony.Ringing, Leg: l.id, From: l.from, To: l.to})
+			s.emit(telephony.Event{Type: telephony.Ringing, Leg: l.id, From: l.from, To: l.to, Other: l.sig.origin})
 		}
 		l.state = stAnswered
-		s.emit(telephony.Event{Type: telephony.Answered, Leg: l.id})
+		s.emit(telephony.Event{Type: telephony.Answered, Leg: l.id, Other: l.sig.origin})
+		s.transferAnswered(l)
 		return
 	}
 	if s.legs[l.id] != l {
@@ -711,16 +713,25 @@ func (s *Switch) Bridge(ctx context.Context, a, b string) error {
 	if a == b || la.state != stAnswered || lb.state != stAnswered || la.bridged == b {
 		return telephony.ErrState
 	}
-	for _, l := range []*leg{la, lb} {
-		s.stopPlays(l)
-		s.unbridge(l)
-	}
+	s.bridge(la, lb)
+	return nil
+}
+
+// bridge joins two answered legs, cancelling a pending Transfer of either
+// (transfer.go). Needs s.mu.
+func (s *Switch) bridge(la, lb *leg) {
+	a, b := la.id, lb.id
+	s.cancelTransfer(la)
+	s.cancelTransfer(lb)
+	s.detach(la)
+	s.detach(lb)
+	s.stopPlays(la)
+	s.stopPlays(lb)
 	la.bridged, lb.bridged = b, a
-	la.med.RelayTo(lb.med)
-	lb.med.RelayTo(la.med)
+	s.reroute(la)
+	s.reroute(lb)
 	s.emit(telephony.Event{Type: telephony.Bridged, Leg: a, Other: b})
 	s.emit(telephony.Event{Type: telephony.Bridged, Leg: b, Other: a})
-	return nil
 }
 
 // Unbridge stops the relay; both legs stay up.
@@ -743,58 +754,11 @@ func (s *Switch) unbridge(l *leg) {
 	if p == nil {
 		return
 	}
-	l.med.RelayTo(nil)
-	p.med.RelayTo(nil)
 	l.bridged, p.bridged = "", ""
+	s.reroute(l)
+	s.reroute(p)
 	s.emit(telephony.Event{Type: telephony.Unbridged, Leg: l.id, Other: p.id})
 	s.emit(telephony.Event{Type: telephony.Unbridged, Leg: p.id, Other: l.id})
-}
-
-func (s *Switch) stopPlays(l *leg) {
-	for _, p := range l.plays {
-		p.cancel()
-		s.emit(telephony.Event{Type: telephony.PlaybackDone, Leg: l.id})
-	}
-	l.plays = nil
-}
-
-// Play plays "tone:FREQ" (PCMU sine, Options.ToneDuration) to an answered
-// leg; prompts by name are not supported yet.
-func (s *Switch) Play(ctx context.Context, id, prompt string) error {
-	freqStr, ok := strings.CutPrefix(prompt, "tone:")
-	if !ok {
-		return telephony.ErrNotSupported
-	}
-	freq, err := strconv.ParseFloat(freqStr, 64)
-	if err != nil || freq <= 0 || freq >= 4000 {
-		return fmt.Errorf("sip: bad tone %q", prompt)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	l, err := s.get(id)
-	if err != nil {
-		return err
-	}
-	if l.state != stAnswered {
-		return telephony.ErrState
-	}
-	pctx, cancel := context.WithCancel(context.Background())
-	p := &play{cancel: cancel}
-	l.plays = append(l.plays, p)
-	med, d := l.med, s.opt.ToneDuration
-	go func() {
-		_ = med.PlayTone(pctx, freq, d)
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		for i, x := range l.plays {
-			if x == p { // not already reported by Bridge or hangup
-				l.plays = append(l.plays[:i:i], l.plays[i+1:]...)
-				s.emit(telephony.Event{Type: telephony.PlaybackDone, Leg: l.id})
-				break
-			}
-		}
-	}()
-	return nil
 }
 
 // mediaStats reports a leg's RTP counters (tests and diagnostics).
@@ -806,37 +770,6 @@ func (s *Switch) mediaStats(id string) (mediaStats, bool) {
 		return mediaStats{}, false
 	}
 	return l.med.Stats(), true
-}
-
-// -------------------------------------------------------- not yet done --
-
-// Hold, Resume, Mute, SendDTMF, Transfer, conferences and Record are not
-// implemented in this slice: they return telephony.ErrNotSupported.
-func (s *Switch) Hold(ctx context.Context, leg string) error   { return telephony.ErrNotSupported }
-func (s *Switch) Resume(ctx context.Context, leg string) error { return telephony.ErrNotSupported }
-func (s *Switch) Mute(ctx context.Context, leg string, on bool) error {
-	return telephony.ErrNotSupported
-}
-func (s *Switch) SendDTMF(ctx context.Context, leg, digits string) error {
-	return telephony.ErrNotSupported
-}
-func (s *Switch) Transfer(ctx context.Context, leg, to string) error {
-	return telephony.ErrNotSupported
-}
-func (s *Switch) NewConference(ctx context.Context) (string, error) {
-	return "", telephony.ErrNotSupported
-}
-func (s *Switch) Join(ctx context.Context, conf, leg string, mode telephony.MixMode, coach string) error {
-	return telephony.ErrNotSupported
-}
-func (s *Switch) Leave(ctx context.Context, conf, leg string) error {
-	return telephony.ErrNotSupported
-}
-func (s *Switch) EndConference(ctx context.Context, conf string) error {
-	return telephony.ErrNotSupported
-}
-func (s *Switch) Record(ctx context.Context, leg string, on bool) error {
-	return telephony.ErrNotSupported
 }
 
 // ---------------------------------------------------------------- close --
@@ -855,6 +788,7 @@ func (s *Switch) Close() error {
 			s.hangup(l, "")
 		}
 	}
+	s.closeMedia() // rooms and echo calls (mix.go, echo.go)
 	s.mu.Unlock()
 	// let BYE/CANCEL/final responses go out before the socket closes
 	time.Sleep(50 * time.Millisecond)

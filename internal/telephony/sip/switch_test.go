@@ -108,7 +108,7 @@ func startSwitch(t *testing.T, trunks ...string) *swFixture {
 	sw, err := NewSwitch(Options{
 		Listen:       "127.0.0.1:0",
 		Registrar:    reg,
-		Trunks:       trunks,
+		Trunks:       inboundTrunks(trunks...),
 		ToneDuration: 300 * time.Millisecond,
 		Logger:       slog.New(slog.NewTextHandler(&syncBuffer{}, nil)),
 	})
@@ -155,6 +155,8 @@ type devCall struct {
 	up     atomic.Bool // our INVITE was answered (customer side)
 	got    atomic.Uint64
 	pcmu   atomic.Uint64 // packets with payload type 0
+	// tap sees every packet received (ear, media_test.go)
+	tap    atomic.Pointer[func(pkt []byte)]
 	ended  chan struct{}
 	once   sync.Once
 	decide chan string
@@ -263,6 +265,9 @@ func (d *device) newRTP() *devCall {
 				call.got.Add(1)
 				if buf[1]&0x7f == 0 {
 					call.pcmu.Add(1)
+				}
+				if f := call.tap.Load(); f != nil {
+					(*f)(buf[:n])
 				}
 			}
 		}
@@ -648,9 +653,9 @@ func TestInboundFromRegisteredDeviceAndSwitchHangsUp(t *testing.T) {
 	f := startSwitch(t)
 	ph := newDevice(t, "1001", "")
 	ph.register(f.sw, "device")
-	call, res := ph.invite(f.sw, "1001", "600")
+	call, res := ph.invite(f.sw, "1001", "700") // 600 is the echo test
 	in := f.ev.wait(t, "", telephony.Incoming, evWait)
-	if in.From != "1001" || in.To != "600" {
+	if in.From != "1001" || in.To != "700" {
 		t.Errorf("incoming %+v", in)
 	}
 	if err := f.sw.Answer(bg, in.Leg); err != nil {
@@ -746,32 +751,27 @@ func TestBridgeRelaysRTPBothWays(t *testing.T) {
 	}
 }
 
-func TestNotSupportedAndState(t *testing.T) {
+// Methods on a leg or conference that does not exist.
+func TestNoSuchLegOrConference(t *testing.T) {
 	f := startSwitch(t)
 	for name, err := range map[string]error{
+		"Answer":   f.sw.Answer(bg, "nope"),
+		"Bridge":   f.sw.Bridge(bg, "a", "b"),
 		"Hold":     f.sw.Hold(bg, "x"),
 		"Resume":   f.sw.Resume(bg, "x"),
 		"Mute":     f.sw.Mute(bg, "x", true),
 		"SendDTMF": f.sw.SendDTMF(bg, "x", "1"),
-		"Transfer": f.sw.Transfer(bg, "x", "station:1"),
 		"Join":     f.sw.Join(bg, "c", "x", telephony.Full, ""),
 		"Leave":    f.sw.Leave(bg, "c", "x"),
-		"End":      f.sw.EndConference(bg, "c"),
 		"Record":   f.sw.Record(bg, "x", true),
-		"Prompt":   f.sw.Play(bg, "x", "welcome"),
+		"Prompt":   f.sw.Play(bg, "x", "moh"),
 	} {
-		if !errors.Is(err, telephony.ErrNotSupported) {
-			t.Errorf("%s: %v", name, err)
+		if !errors.Is(err, telephony.ErrNoLeg) {
+			t.Errorf("%s: %v, want ErrNoLeg", name, err)
 		}
 	}
-	if _, err := f.sw.NewConference(bg); !errors.Is(err, telephony.ErrNotSupported) {
-		t.Errorf("NewConference: %v", err)
-	}
-	if err := f.sw.Answer(bg, "nope"); !errors.Is(err, telephony.ErrNoLeg) {
-		t.Errorf("Answer: %v", err)
-	}
-	if err := f.sw.Bridge(bg, "a", "b"); !errors.Is(err, telephony.ErrNoLeg) {
-		t.Errorf("Bridge: %v", err)
+	if err := f.sw.EndConference(bg, "c"); !errors.Is(err, telephony.ErrNoConference) {
+		t.Errorf("EndConference: %v", err)
 	}
 }
 

@@ -1,0 +1,135 @@
+package sip
+
+import (
+	"context"
+	"net"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// The echo test extension: an INVITE to user EchoExtension from a
+// registered device or a trunk is answered by the switch itself, with no
+// telephony event: the party hears the "echo" prompt, then every audio
+// packet it sends comes back (on our own SSRC), until it hangs up. It lets
+// a newcomer check a phone's audio both ways.
+
+// EchoExtension is the user part that reaches the echo test.
+const EchoExtension = "600"
+
+// echoCall is one echo test call, kept apart from legs (it makes no events).
+type echoCall struct {
+	dlg *sipgo.DialogServerSession
+	med *rtpLeg
+}
+
+func isEcho(req *sip.Request) bool {
+	user := req.Recipient.User
+	if user == "" && req.To() != nil {
+		user = req.To().Address.User
+	}
+	return user == EchoExtension
+}
+
+// answerEcho answers an echo test INVITE (the source was already allowed
+// and the offer has PCMU).
+func (s *Switch) answerEcho(req *sip.Request, tx sip.ServerTransaction, offer sdpMedia) {
+	dlg, err := s.dua.ReadInvite(req, tx)
+	if err != nil {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad Request", nil))
+		return
+	}
+	med, err := newRTPLeg(&s.pool, s.ip)
+	if err != nil {
+		s.log.Error("sip echo: no RTP port", "err", err)
+		_ = dlg.Respond(sip.StatusServiceUnavailable, "No Media Port", nil)
+		return
+	}
+	med.SetRemote(&net.UDPAddr{IP: offer.IP, Port: offer.Port})
+	med.setEventPT(req.Body())
+	greeting, err := s.promptPCM("echo")
+	if err != nil {
+		s.log.Warn("sip echo: no greeting", "err", err)
+	}
+	callID := req.CallID().Value()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		med.Close()
+		_ = dlg.Respond(sip.StatusServiceUnavailable, "Shutting Down", nil)
+		return
+	}
+	if s.echoes == nil {
+		s.echoes = map[string]*echoCall{}
+	}
+	e := &echoCall{dlg: dlg, med: med}
+	s.echoes[callID] = e
+	s.mu.Unlock()
+	dlg.OnState(func(st sip.DialogState) {
+		if st == sip.DialogStateEnded {
+			s.dropEcho(callID, e)
+		}
+	})
+	med.route.Store(&route{echo: true})
+	if len(greeting) > 0 {
+		med.pl.enqueue(&playItem{pcm: greeting})
+	}
+	if err := dlg.RespondSDP(buildSDP(s.ip, med.Port(), uint64(time.Now().UnixNano()))); err != nil {
+		s.log.Warn("sip echo: answer failed", "err", err)
+		s.dropEcho(callID, e)
+	}
+}
+
+// dropEcho forgets an echo call and closes its media.
+func (s *Switch) dropEcho(callID string, e *echoCall) {
+	s.mu.Lock()
+	if s.echoes[callID] != e {
+		s.mu.Unlock()
+		return
+	}
+	delete(s.echoes, callID)
+	s.mu.Unlock()
+	go e.med.Close()
+}
+
+func (s *Switch) echoByCallID(req *sip.Request) *echoCall {
+	id := req.CallID()
+	if id == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.echoes[id.Value()]
+}
+
+// ackEcho takes the ACK of an echo call.
+func (s *Switch) ackEcho(req *sip.Request, tx sip.ServerTransaction) {
+	if e := s.echoByCallID(req); e != nil {
+		_ = e.dlg.ReadAck(req, tx)
+	}
+}
+
+// byeEcho ends an echo call on the party's BYE; false if req is not for one.
+func (s *Switch) byeEcho(req *sip.Request, tx sip.ServerTransaction) bool {
+	e := s.echoByCallID(req)
+	if e == nil {
+		return false
+	}
+	if err := e.dlg.ReadBye(req, tx); err != nil {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad Request", nil))
+	}
+	s.dropEcho(req.CallID().Value(), e)
+	return true
+}
+
+// closeEchoes hangs up every echo call (Close). Needs s.mu.
+func (s *Switch) closeEchoes() {
+	for id, e := range s.echoes {
+		delete(s.echoes, id)
+		go func() {
+			_ = e.dlg.Bye(context.Background())
+			e.med.Close()
+		}()
+	}
+}

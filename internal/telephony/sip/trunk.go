@@ -1,0 +1,439 @@
+package sip
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/centralita/centralita/internal/telephony"
+)
+
+// Trunk is a SIP trunk: a carrier or PBX that connects the switch to the
+// telephone network. Calls to "tel:" numbers and bare numbers go out
+// through it; if Inbound, calls from it come in as customer calls.
+type Trunk struct {
+	// Name identifies the trunk in logs and in OriginateRequest.Tags["trunk"].
+	Name string
+	// Address is the trunk's SIP address, "host:port" or "host" (port
+	// 5060). Outbound INVITEs go there.
+	Address string
+	// Username and Password answer the trunk's digest challenges (401 or
+	// 407) to our INVITEs. Empty Password: challenges fail the call.
+	Username, Password string
+	// Country (ISO 3166 alpha-2, e.g. "ES") reads national numbers:
+	// outbound numbers are sent in E.164 ("+34911234567"), read with it
+	// when they have no "+"; inbound caller and dialled numbers are
+	// turned into E.164 with it. Empty: outbound numbers need a "+", and
+	// inbound numbers without one are passed on as sent.
+	Country string
+	// CallerID is the number sent in From and P-Asserted-Identity when
+	// the OriginateRequest has none. Empty: the call is anonymous.
+	CallerID string
+	// DIDs are the numbers the trunk brings in (read like outbound
+	// numbers). An inbound INVITE to another number gets 404. Empty: any.
+	DIDs []string
+	// Inbound accepts INVITEs from the trunk as customer calls: from
+	// exactly Address when it has a port, from any port of its host when
+	// it has none (carriers often send from several ports). INVITEs from
+	// other sources than inbound trunks and registered devices get 403.
+	// The source is compared with Address's host as written: give an IP
+	// address for an inbound trunk (host names are not resolved).
+	Inbound bool
+
+	host string
+	port int             // 0: none given (5060 outbound, any port inbound)
+	dids map[string]bool // normalized DIDs
+}
+
+const defaultSIPPort = 5060
+
+// prepareTrunks checks trunks and fills their parsed fields.
+func prepareTrunks(in []Trunk) ([]Trunk, error) {
+	out := make([]Trunk, len(in))
+	names := map[string]bool{}
+	for i, t := range in {
+		where := fmt.Sprintf("sip: trunk %d (%q)", i, t.Name)
+		if t.Name == "" {
+			return nil, fmt.Errorf("%s: needs a Name", where)
+		}
+		if names[t.Name] {
+			return nil, fmt.Errorf("%s: Name used twice", where)
+		}
+		names[t.Name] = true
+		host, port, err := splitHostPort(t.Address)
+		if err != nil {
+			return nil, fmt.Errorf("%s: Address %q: %v", where, t.Address, err)
+		}
+		t.host, t.port = host, port
+		t.Country = strings.ToUpper(t.Country)
+		if t.Country != "" && phonenumbers.GetCountryCodeForRegion(t.Country) == 0 {
+			return nil, fmt.Errorf("%s: Country %q is not an ISO 3166 region libphonenumber knows", where, t.Country)
+		}
+		if t.CallerID != "" {
+			if _, ok := t.e164(t.CallerID); !ok {
+				return nil, fmt.Errorf("%s: CallerID %q is not a number", where, t.CallerID)
+			}
+		}
+		t.dids = map[string]bool{}
+		for _, d := range t.DIDs {
+			n, ok := t.e164(d)
+			if !ok {
+				return nil, fmt.Errorf("%s: DID %q is not a number", where, d)
+			}
+			t.dids[n] = true
+		}
+		t.DIDs = append([]string(nil), t.DIDs...)
+		out[i] = t
+	}
+	return out, nil
+}
+
+// splitHostPort reads "host" or "host:port" (IPv6 in brackets).
+func splitHostPort(addr string) (string, int, error) {
+	if addr == "" {
+		return "", 0, fmt.Errorf("empty")
+	}
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		if strings.ContainsAny(addr, "[]/ @;?") || strings.Count(addr, ":") == 1 {
+			return "", 0, fmt.Errorf("want host or host:port")
+		}
+		return strings.Trim(addr, "[]"), 0, nil
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port <= 0 || port > 65535 || host == "" {
+		return "", 0, fmt.Errorf("want host or host:port")
+	}
+	return host, port, nil
+}
+
+// e164 normalizes a number with the trunk's country: E.164 when
+// libphonenumber can read it (not necessarily a valid allocated number —
+// short and service numbers go out too), false otherwise.
+func (t *Trunk) e164(number string) (string, bool) {
+	n, ok := cleanNumber(number)
+	if !ok {
+		return "", false
+	}
+	if !strings.HasPrefix(n, "+") && t.Country == "" {
+		return "", false
+	}
+	pn, err := phonenumbers.Parse(n, t.Country)
+	if err != nil {
+		return "", false
+	}
+	return phonenumbers.Format(pn, phonenumbers.E164), true
+}
+
+// cleanNumber drops visual separators (space . - ( )) and reports whether
+// what remains is an optional + and 1 to 20 digits (see isNumber).
+func cleanNumber(s string) (string, bool) {
+	if !isNumber(s) {
+		return "", false
+	}
+	return strings.Map(func(r rune) rune {
+		if strings.ContainsRune(" .-()", r) {
+			return -1
+		}
+		return r
+	}, s), true
+}
+
+// outboundAddr is where the trunk's INVITEs go.
+func (t *Trunk) outboundAddr() (string, int) {
+	if t.port == 0 {
+		return t.host, defaultSIPPort
+	}
+	return t.host, t.port
+}
+
+// sends reports whether an INVITE from src ("ip:port") comes from the trunk.
+func (t *Trunk) sends(src string) bool {
+	if !t.Inbound {
+		return false
+	}
+	host, port, err := net.SplitHostPort(src)
+	if err != nil {
+		return false
+	}
+	if !sameHost(host, t.host) {
+		return false
+	}
+	return t.port == 0 || port == strconv.Itoa(t.port)
+}
+
+func sameHost(a, b string) bool {
+	if strings.EqualFold(a, b) {
+		return true
+	}
+	ia, ib := net.ParseIP(a), net.ParseIP(b)
+	return ia != nil && ib != nil && ia.Equal(ib)
+}
+
+// inboundTrunk is the inbound trunk req comes from, or nil.
+func (s *Switch) inboundTrunk(req *sip.Request) *Trunk {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inboundTrunkLocked(req)
+}
+
+// inboundTrunkLocked is inboundTrunk with s.mu held. SetTrunks replaces
+// the slice, never changes it, so the *Trunk stays valid after unlocking.
+func (s *Switch) inboundTrunkLocked(req *sip.Request) *Trunk {
+	for i := range s.opt.Trunks {
+		if s.opt.Trunks[i].sends(req.Source()) {
+			return &s.opt.Trunks[i]
+		}
+	}
+	return nil
+}
+
+// inboundNumbers turns the caller and dialled numbers of a call from a
+// trunk into E.164 (with the trunk's country); anything that is not a
+// number (a name, "anonymous" already removed) is passed on as sent.
+// Calls from registered devices are left alone. Needs s.mu.
+func (s *Switch) inboundNumbers(req *sip.Request, from, to string) (string, string) {
+	t := s.inboundTrunkLocked(req)
+	if t == nil {
+		return from, to
+	}
+	if n, ok := t.e164(from); ok {
+		from = n
+	}
+	if n, ok := t.e164(to); ok {
+		to = n
+	}
+	return from, to
+}
+
+// didRefused reports whether an inbound INVITE from a trunk with DIDs
+// dials a number the trunk does not bring in.
+func (s *Switch) didRefused(req *sip.Request) bool {
+	t := s.inboundTrunk(req)
+	if t == nil || len(t.dids) == 0 {
+		return false
+	}
+	to := req.Recipient.User
+	if to == "" && req.To() != nil {
+		to = req.To().Address.User
+	}
+	n, ok := t.e164(to)
+	return !ok || !t.dids[n]
+}
+
+// ------------------------------------------------------ destinations --
+
+type destKind int
+
+const (
+	toStation destKind = iota
+	toTrunk
+	toURI
+)
+
+// dest is a parsed Originate / Transfer destination.
+type dest struct {
+	kind    destKind
+	station string  // toStation
+	number  string  // toTrunk: E.164
+	trunk   *Trunk  // toTrunk
+	uri     sip.Uri // toURI
+}
+
+// parseDest reads "station:NAME", "tel:NUMBER", a bare number or
+// "sip:USER@HOST[:PORT]". tags["trunk"] picks the trunk for numbers (the
+// first one otherwise).
+func (s *Switch) parseDest(to string, tags map[string]string) (dest, error) {
+	bad := func(why string) error {
+		return fmt.Errorf("%w: %q: %s", telephony.ErrBadDestination, to, why)
+	}
+	switch {
+	case strings.HasPrefix(to, telephony.StationPrefix):
+		name := strings.TrimPrefix(to, telephony.StationPrefix)
+		if name == "" || strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+			return dest{}, bad("no station name")
+		}
+		return dest{kind: toStation, station: name}, nil
+	case strings.HasPrefix(to, "sips:"):
+		return dest{}, fmt.Errorf("%w: %q: the switch speaks SIP over UDP only", telephony.ErrNotSupported, to)
+	case strings.HasPrefix(to, "sip:"):
+		var u sip.Uri
+		if len(to) > 512 || sip.ParseUri(to, &u) != nil || u.Host == "" || u.Scheme != "sip" || u.Wildcard {
+			return dest{}, bad("not a SIP URI")
+		}
+		return dest{kind: toURI, uri: u}, nil
+	}
+	raw := strings.TrimPrefix(to, telephony.TelPrefix)
+	if _, ok := cleanNumber(raw); !ok {
+		return dest{}, bad("not a number (an optional + and 1 to 20 digits)")
+	}
+	t, err := s.pickTrunk(tags)
+	if err != nil {
+		return dest{}, fmt.Errorf("%q: %w", to, err)
+	}
+	n, ok := t.e164(raw)
+	if !ok {
+		if t.Country == "" {
+			return dest{}, bad("not an E.164 number and trunk " + t.Name + " has no Country to read it with")
+		}
+		return dest{}, bad("not a number of " + t.Country)
+	}
+	return dest{kind: toTrunk, number: n, trunk: t}, nil
+}
+
+func (s *Switch) pickTrunk(tags map[string]string) (*Trunk, error) {
+	if name := tags["trunk"]; name != "" {
+		for i := range s.opt.Trunks {
+			if s.opt.Trunks[i].Name == name {
+				return &s.opt.Trunks[i], nil
+			}
+		}
+		return nil, fmt.Errorf("%w: no trunk named %q", telephony.ErrBadDestination, name)
+	}
+	if len(s.opt.Trunks) == 0 {
+		return nil, fmt.Errorf("%w: no trunk configured for numbers", telephony.ErrNotSupported)
+	}
+	return &s.opt.Trunks[0], nil
+}
+
+// ---------------------------------------------------------- placing --
+
+// dialReq is one outbound INVITE to place.
+type dialReq struct {
+	target   sip.Uri // Request-URI
+	to       sip.Uri // To address
+	from     sip.Uri // From address (our caller id)
+	fromName string
+	pai      string // P-Asserted-Identity value, "" for none
+	user     string // digest credentials for challenges
+	pass     string
+	ring     time.Duration
+	// what the leg's Ringing event shows
+	evFrom, evTo string
+}
+
+// place creates an outbound leg to d for req; origin is the leg a
+// Transfer hands over (nil for Originate). Needs s.mu.
+func (s *Switch) place(d dest, req telephony.OriginateRequest, origin *leg) (*leg, error) {
+	ring := req.RingTimeout
+	if ring <= 0 {
+		ring = DefaultRingTimeout
+	}
+	if l, ok, err := s.ringBrowser(d, req, origin); ok { // a browser station (browser.go)
+		return l, err
+	}
+	switch d.kind {
+	case toStation:
+		from := req.From
+		if from == "" {
+			from = "centralita"
+		}
+		contacts := s.opt.Registrar.Lookup(d.station)
+		var target sip.Uri
+		if len(contacts) == 0 || sip.ParseUri(contacts[0].URI, &target) != nil {
+			l := s.newLeg(false, "")
+			l.state, l.from, l.to = stOriginated, from, req.To
+			s.linkTransfer(l, origin)
+			s.end(l, telephony.CauseFailed)
+			return l, nil
+		}
+		return s.dial(dialReq{
+			target:   target,
+			to:       sip.Uri{Scheme: "sip", User: d.station, Host: target.Host, Port: target.Port},
+			from:     sip.Uri{Scheme: "sip", User: from, Host: s.ip, Port: s.port},
+			fromName: req.CallerName, ring: ring, evFrom: from, evTo: req.To,
+		}, origin)
+	case toTrunk:
+		t := d.trunk
+		host, port := t.outboundAddr()
+		target := sip.Uri{Scheme: "sip", User: d.number, Host: host, Port: port}
+		caller := req.From
+		if n, ok := t.e164(caller); ok {
+			caller = n
+		}
+		if caller == "" {
+			caller = t.CallerID
+			if n, ok := t.e164(caller); ok {
+				caller = n
+			}
+		}
+		dr := dialReq{target: target, to: target, fromName: req.CallerName,
+			user: t.Username, pass: t.Password, ring: ring, evFrom: req.From, evTo: req.To}
+		if dr.user == "" {
+			dr.user = caller
+		}
+		if caller == "" {
+			// RFC 3323: an anonymous From; the trunk learns nothing.
+			dr.from = sip.Uri{Scheme: "sip", User: "anonymous", Host: "anonymous.invalid"}
+			dr.fromName = "Anonymous"
+		} else {
+			dr.from = sip.Uri{Scheme: "sip", User: caller, Host: host}
+			dr.pai = (&sip.Uri{Scheme: "sip", User: caller, Host: host}).String()
+			dr.pai = "<" + dr.pai + ">"
+		}
+		return s.dial(dr, origin)
+	default: // toURI
+		from := req.From
+		if from == "" {
+			from = "centralita"
+		}
+		target := d.uri
+		dr := dialReq{target: target, to: sip.Uri{Scheme: "sip", User: target.User, Host: target.Host, Port: target.Port},
+			from:     sip.Uri{Scheme: "sip", User: from, Host: s.ip, Port: s.port},
+			fromName: req.CallerName, ring: ring, evFrom: req.From, evTo: req.To}
+		// A URI at a trunk's host answers its challenges with the trunk's credentials.
+		for i := range s.opt.Trunks {
+			if t := &s.opt.Trunks[i]; t.Password != "" && sameHost(t.host, target.Host) {
+				dr.user, dr.pass = t.Username, t.Password
+				break
+			}
+		}
+		return s.dial(dr, origin)
+	}
+}
+
+// dial sends the INVITE and starts waiting for the answer. Needs s.mu.
+func (s *Switch) dial(d dialReq, origin *leg) (*leg, error) {
+	med, err := newRTPLeg(&s.pool, s.ip)
+	if err != nil {
+		return nil, err
+	}
+	inv := sip.NewRequest(sip.INVITE, d.target)
+	fp := sip.NewParams()
+	fp.Add("tag", randomHex(8))
+	inv.AppendHeader(&sip.FromHeader{DisplayName: d.fromName, Address: d.from, Params: fp})
+	inv.AppendHeader(&sip.ToHeader{Address: d.to, Params: sip.NewParams()})
+	if d.pai != "" {
+		inv.AppendHeader(sip.NewHeader("P-Asserted-Identity", d.pai))
+	}
+	inv.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY"))
+	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	inv.SetBody(buildSDP(s.ip, med.Port(), uint64(time.Now().UnixNano())))
+	dlg, err := s.dua.WriteInvite(context.Background(), inv)
+	if err != nil {
+		med.Close()
+		return nil, fmt.Errorf("sip: invite %s: %w", d.target.String(), err)
+	}
+	l := s.newLeg(false, inv.CallID().Value())
+	l.state, l.cli, l.med, l.from, l.to = stOriginated, dlg, med, d.evFrom, d.evTo
+	l.sig.authUser, l.sig.authPass = d.user, d.pass
+	s.linkTransfer(l, origin)
+	wctx, cancel := context.WithCancel(context.Background())
+	l.cancelWait = cancel
+	l.timer = s.opt.Clock.AfterFunc(d.ring, func() {
+		s.mu.Lock()
+		if l.waitCause == "" {
+			l.waitCause = telephony.CauseNoAnswer
+		}
+		s.mu.Unlock()
+		cancel()
+	})
+	go s.waitAnswer(l, wctx)
+	return l, nil
+}
