@@ -168,7 +168,6 @@ func (s *Switch) browserAnswered(l *leg) {
 		s.emit(telephony.Event{Type: telephony.Ringing, Leg: l.id, From: l.from, To: l.to, Other: l.sig.origin})
 	}
 	l.state = stAnswered
-	s.attachMedia(l)
 	s.emit(telephony.Event{Type: telephony.Answered, Leg: l.id, Other: l.sig.origin})
 	s.transferAnswered(l)
 }

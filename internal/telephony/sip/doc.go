@@ -90,14 +90,61 @@
 //     or a trunk is answered by the switch itself with no event: the
 //     "echo" prompt, then every audio packet comes back on our SSRC.
 //
-// Trunks, transfer, REFER, re-INVITE, INFO: (see H3's report — to be
-// filled in by the signalling side).
+// Signalling (trunk.go, transfer.go, reinvite.go, info.go, refer.go):
+//
+//   - Trunks (Options.Trunks, SetTrunks; see Trunk): "tel:NUMBER" and bare
+//     numbers go out through the first trunk (or the one named by
+//     OriginateRequest.Tags["trunk"]) in E.164, read with the trunk's
+//     Country (unreadable: ErrBadDestination; no trunk: ErrNotSupported).
+//     A 401/407 from the trunk is answered with its Username/Password
+//     (digest); the caller id — the request's From, else Trunk.CallerID,
+//     else anonymous (RFC 3323) — goes in From and P-Asserted-Identity.
+//     "sip:USER@HOST[:PORT]" is called directly (a trunk at that host
+//     lends its credentials). Ringing, Answered and Hangup as for stations.
+//     An Inbound trunk's INVITEs (from Address exactly, or from any port of
+//     its host when Address has none) are customer calls; with a Country
+//     their numbers reach Incoming in E.164; with DIDs a call to another
+//     number gets 404.
+//   - Transfer: blind, inside the switch, as in the simulated switch: the
+//     leg leaves its bridge (Unbridged for both) or room, is taken off hold
+//     and unmuted, and a leg is placed to the destination with the party's
+//     number as caller id; its Ringing, Answered and Hangup carry Other =
+//     the transferred leg; on answer the two are bridged; if it fails the
+//     leg stays up alone; a Bridge, Join, new Transfer or the hangup of the
+//     leg while it rings cancels it (Hangup cancelled).
+//   - re-INVITE from a party: hold (a=sendonly/inactive or c=0.0.0.0),
+//     resume or a new RTP address get 200 OK with our SDP, the direction
+//     mirrored; the leg's media follows (nothing is sent to a party that
+//     holds); the 2xx is resent until the ACK. An offer without PCMU gets
+//     488 and the call goes on; a re-INVITE without SDP gets our offer and
+//     the ACK's answer is used. No Held/Resumed events: those report the
+//     platform's Hold, not a phone's hold key.
+//   - SIP INFO DTMF: application/dtmf-relay ("Signal=5") and
+//     application/dtmf ("5") give one DTMF event each and 200 OK; other
+//     bodies 415, unreadable ones 400, an empty INFO 200.
+//   - REFER from phones (RFC 3515), in a bridged call's dialog: blind
+//     (Refer-To sip: or tel:) transfers the other party of the bridge with
+//     Transfer's machinery — 202, NOTIFY message/sipfrag "100 Trying", then
+//     "200 OK" and the referrer's leg is hung up, or the failure and the
+//     two are bridged back; attended (Refer-To ?Replaces= naming the
+//     phone's other call on this switch) bridges the two remaining parties
+//     and hangs up both of the referrer's legs. "Refer-Sub: false" turns
+//     the NOTIFYs off. A sip: URI at the switch's address is a station of
+//     the directory, else a number through the trunk.
+//
+// Browser phones (browser.go): a station whose device is the softphone
+// page (Options.Browsers) is rung over WebRTC (internal/telephony/webrtc);
+// the leg is an rtpLeg whose party is a loopback shim, so every media
+// feature applies; AnswerPhone asks the page to answer.
 //
 // # Not done yet
 //
 // TCP/TLS/WS, session timers, NAT handling beyond symmetric RTP, codec
 // transcoding (PCMU only), RTCP, reordering in the jitter queues (late
-// packets play late), packet loss concealment.
+// packets play late), packet loss concealment. Trunks: REGISTER towards
+// carriers, host names or DNS SRV for inbound matching. REFER outside a
+// dialog, attended REFER to a call not yet answered or on another server
+// (403/481), INVITE with Replaces, UPDATE.
 //
 // # Tests
 //

@@ -188,8 +188,3 @@ func (s *Switch) Mute(ctx context.Context, id string, on bool) error {
 	s.emit(telephony.Event{Type: typ, Leg: l.id})
 	return nil
 }
-
-// attachMedia is kept for callers written against an earlier draft: key
-// presses now reach the switch through the port pool (mediaDigit), so a
-// leg's media needs no attaching. Remove once nothing calls it.
-func (s *Switch) attachMedia(l *leg) {}
