@@ -423,6 +423,11 @@ func TestMonitoring(t *testing.T) {
 	if c.state("agent", a1) != "connected" || c.state("customer", "") != "connected" || !ce.sw.Hears(al, cl) || !ce.sw.Hears(cl, al) {
 		t.Errorf("after monitoring ended: %v", c)
 	}
+	// ... as a plain two-party bridge again (a transfer needs one).
+	ce.quiet(t)
+	if info, _ := ce.sw.Info(al); info.Conference != "" || info.Bridge != cl {
+		t.Errorf("after monitoring ended the agent's leg is %+v, want bridged to %s", info, cl)
+	}
 	// Monitoring ends with the call.
 	ce.must(t, 200, "POST", mon, ts, nil)
 	ws.conv(cid, ".conversations", func(c conv) bool { return c.state("monitor", sv) == "connected" })

@@ -605,6 +605,11 @@ func (s *Service) afterLeave(c *Conversation, gone *Participant, wasConnected bo
 		}
 	}
 	if gone.Purpose == PurposeMonitor {
+		// The last monitor gone: back to a plain bridge, or transfers
+		// would still see a conference.
+		if len(liveParties(c)) >= 2 {
+			s.arrange(c)
+		}
 		return
 	}
 	parties := liveParties(c)
