@@ -17,6 +17,7 @@ func benchCmd() *cobra.Command {
 	c := &cobra.Command{Use: "bench", Short: "Measure parts of the system in-process"}
 	c.AddCommand(benchRoutingCmd())
 	c.AddCommand(benchDialerCmd())
+	c.AddCommand(benchSIPCmd())
 	return c
 }
 
