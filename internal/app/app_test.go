@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,4 +93,44 @@ func TestServeRefusesWithoutMasterKey(t *testing.T) {
 	if _, err := MasterKey(cfg); err == nil || !strings.Contains(err.Error(), "master_key") {
 		t.Fatalf("want an error naming master_key, got %v", err)
 	}
+}
+
+// A signal cancels the start context before Shutdown runs (serve and demo
+// use signal.NotifyContext): the dialer's loop has already returned, and
+// saving the campaigns' estimates must still work instead of waiting for
+// the shutdown deadline.
+func TestShutdownAfterContextCancelled(t *testing.T) {
+	var logs strings.Builder
+	cfg := demoConfig(t, t.TempDir())
+	a, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer scancel()
+	if err := a.Shutdown(sctx); err != nil {
+		t.Fatal(err)
+	}
+	if sctx.Err() != nil {
+		t.Fatal("shutdown ran into its deadline")
+	}
+	if s := logs.String(); strings.Contains(s, "saving estimates at shutdown failed") {
+		t.Fatalf("estimates not saved at shutdown:\n%s", s)
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }

@@ -121,7 +121,12 @@ type Engine struct {
 	mu   sync.Mutex
 	work []func()
 	wake chan struct{}
-	ctx  context.Context
+	// stopped is closed when Run returns; do then runs work itself (late
+	// calls at shutdown, e.g. SaveModels after the context ended).
+	stopped  chan struct{}
+	stopOnce sync.Once
+	lateMu   sync.Mutex
+	ctx      context.Context
 
 	// Owned by the Run goroutine.
 	runs   map[string]*run   // campaign id → running campaign
@@ -179,7 +184,7 @@ func New(o Options) *Engine {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	return &Engine{o: o, log: o.Log, m: newMetrics(), wake: make(chan struct{}, 1), ctx: context.Background(),
+	return &Engine{o: o, log: o.Log, m: newMetrics(), wake: make(chan struct{}, 1), stopped: make(chan struct{}), ctx: context.Background(),
 		runs: map[string]*run{}, agents: map[string]*agent{}, calls: map[string]*call{}, timers: map[string]clock.Timer{},
 		callbacks: map[string]*campaign.Callback{}}
 }
@@ -198,10 +203,18 @@ func (e *Engine) post(f func()) {
 // do runs f on the Run goroutine and waits for it (API calls).
 func (e *Engine) do(ctx context.Context, f func() error) error {
 	done := make(chan error, 1)
-	e.post(func() { done <- f() })
+	var once sync.Once
+	run := func() { once.Do(func() { done <- f() }) }
+	e.post(run)
 	select {
 	case err := <-done:
 		return err
+	case <-e.stopped:
+		// Run has returned and owns nothing any more; run f here, once.
+		e.lateMu.Lock()
+		run()
+		e.lateMu.Unlock()
+		return <-done
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -228,6 +241,7 @@ func (e *Engine) Run(ctx context.Context) {
 				t.Stop()
 			}
 			e.mu.Unlock()
+			e.stopOnce.Do(func() { close(e.stopped) })
 			return
 		case <-e.wake:
 			for {
