@@ -8,6 +8,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -91,6 +92,9 @@ func serveCmd(m config.Mode) *cobra.Command {
 		log.Info("centralita ready", "url", a.URL(), "mode", m, "store", string(a.DB.Dialect), "startup", time.Since(started).Round(time.Millisecond))
 		if m == config.ModeDemo {
 			printDemoBanner(a.URL())
+			if sw := a.SIPSwitch(); sw != nil {
+				cfg.SIPListen = sw.Addr().String() // the port bound, when given as 0
+			}
 			printDemoCalls(a.URL(), cfg)
 		}
 		<-ctx.Done()
@@ -119,6 +123,11 @@ func printDemoBanner(url string) {
 // printDemoCalls tells how calls flow in the demo.
 func printDemoCalls(url string, cfg config.Config) {
 	var b strings.Builder
+	if cfg.Telephony == config.TelephonySIP {
+		printDemoSIP(&b, cfg)
+		fmt.Fprint(os.Stdout, b.String())
+		return
+	}
 	if cfg.DemoTraffic > 0 {
 		fmt.Fprintf(&b, "  Simulated callers: %d a minute into Ventas and Soporte (--demo-traffic N; 0 turns them off)\n", cfg.DemoTraffic)
 	} else {
@@ -131,6 +140,19 @@ func printDemoCalls(url string, cfg config.Config) {
 	fmt.Fprintf(&b, "    curl -s -u %s:%s -d grant_type=client_credentials %s/oauth/token   # then, with the token:\n", demo.ClientID, demo.ClientSecret, url)
 	fmt.Fprintf(&b, "    curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{\"to\":\"Ventas\",\"from\":\"+34600111222\"}' %s/api/v2/simulation/calls\n\n", url)
 	fmt.Fprint(os.Stdout, b.String())
+}
+
+// printDemoSIP tells how to call the demo from a SIP phone (README "Use a
+// real SIP phone", docs/telephony.md).
+func printDemoSIP(b *strings.Builder, cfg config.Config) {
+	fmt.Fprintf(b, "  SIP switch on udp:%s (RTP ports %s). Register a softphone:\n", cfg.SIPListen, cmp.Or(cfg.RTPPorts, "any"))
+	fmt.Fprintf(b, "    user 1001 (to 1005), password %s, domain/registrar %s\n", demo.StationPassword, cfg.SIPListen)
+	b.WriteString("  Log in as agent1 on station 1001 and go On Queue in the console, then call from another phone (e.g. 1002):\n")
+	for _, n := range demo.DemoNumbers {
+		fmt.Fprintf(b, "    %s -> %s (from the carrier trunk at %s: %s)\n", n.Short, n.Queue, demo.TrunkAddress, n.E164)
+	}
+	fmt.Fprintf(b, "    %s -> echo test (hear yourself)\n", demo.EchoNumber)
+	fmt.Fprintf(b, "  Recordings go to %s. Simulated callers and demo agents are off with SIP.\n\n", cfg.RecordingsPath())
 }
 
 func migrateCmd() *cobra.Command {

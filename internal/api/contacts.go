@@ -21,6 +21,9 @@ func bodyLimit(r *http.Request) int64 {
 	if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/api/v2/outbound/") && strings.HasSuffix(r.URL.Path, "/import") {
 		return MaxImportBytes
 	}
+	if isPromptUpload(r) {
+		return MaxPromptBytes // prompts.go
+	}
 	return MaxBodyBytes
 }
 

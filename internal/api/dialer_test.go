@@ -222,7 +222,7 @@ func TestDialerAbandonsWithinTwoSeconds(t *testing.T) {
 			t.Fatalf("/metrics lacks %s", want)
 		}
 	}
-	d.advance(t, 3*time.Second) // the message plays (2 s in the sim), then hang-up
+	d.advance(t, 6*time.Second) // the message plays (the built-in abandon prompt: about 5 s), then hang-up
 	customers := 0
 	for _, l := range d.sw.Legs() {
 		if strings.HasPrefix(l.Tags["campaignId"], id) {

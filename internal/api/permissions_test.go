@@ -253,6 +253,33 @@ func TestPermissionsMatrix(t *testing.T) {
 		{method: "GET", template: "/api/v2/crm/callcenters/{callCenterId}/xml", path: "/api/v2/crm/callcenters/" + unknownID + "/xml", min: "supervisor", allowed: 404},
 		{method: "PUT", template: "/api/v2/crm/callcenters/{callCenterId}/xml", path: "/api/v2/crm/callcenters/" + unknownID + "/xml", body: "<callCenter/>", min: "admin", allowed: 400},
 		{method: "POST", template: "/api/v2/crm/callcenters/import", path: "/api/v2/crm/callcenters/import", body: "not xml", min: "admin", allowed: 400},
+
+		// Telephony: SIP trunks (admin only); recordings (an agent only of their own conversations: see recordings_test.go).
+		{method: "GET", template: "/api/v2/telephony/sip/trunks", path: "/api/v2/telephony/sip/trunks", min: "admin", allowed: 200},
+		{method: "POST", template: "/api/v2/telephony/sip/trunks", path: "/api/v2/telephony/sip/trunks", body: map[string]any{}, min: "admin", allowed: 400},
+		{method: "GET", template: "/api/v2/telephony/sip/trunks/{trunkId}", path: "/api/v2/telephony/sip/trunks/" + unknownID, min: "admin", allowed: 404},
+		{method: "PUT", template: "/api/v2/telephony/sip/trunks/{trunkId}", path: "/api/v2/telephony/sip/trunks/" + unknownID, body: map[string]any{"name": "x", "address": "192.0.2.1"}, min: "admin", allowed: 404},
+		{method: "DELETE", template: "/api/v2/telephony/sip/trunks/{trunkId}", path: "/api/v2/telephony/sip/trunks/" + unknownID, min: "admin", allowed: 404},
+		// Prompts (prompts.go): supervisors read, admins change.
+		{method: "GET", template: "/api/v2/architect/prompts", path: "/api/v2/architect/prompts", min: "supervisor", allowed: 200},
+		{method: "POST", template: "/api/v2/architect/prompts", path: "/api/v2/architect/prompts", body: map[string]any{"name": "Not A Name"}, min: "admin", allowed: 400},
+		{method: "GET", template: "/api/v2/architect/prompts/{promptId}", path: "/api/v2/architect/prompts/" + unknownID, min: "supervisor", allowed: 404},
+		{method: "DELETE", template: "/api/v2/architect/prompts/{promptId}", path: "/api/v2/architect/prompts/" + unknownID, min: "admin", allowed: 404},
+		{method: "PUT", template: "/api/v2/architect/prompts/{promptId}/audio", path: "/api/v2/architect/prompts/" + unknownID + "/audio", body: "RIFF", min: "admin", allowed: 404},
+		{method: "GET", template: "/api/v2/architect/prompts/{promptId}/audio", path: "/api/v2/architect/prompts/" + unknownID + "/audio", min: "supervisor", allowed: 404},
+		{method: "GET", template: "/api/v2/conversations/calls/{conversationId}/recordings", path: "/api/v2/conversations/" + unknownID + "/recordings", min: "agent", allowed: 404},
+		{method: "GET", template: "/api/v2/conversations/calls/{conversationId}/recordings/{recordingId}", path: "/api/v2/conversations/" + unknownID + "/recordings/" + unknownID, min: "agent", allowed: 404},
+		{method: "GET", template: "/api/v2/conversations/calls/{conversationId}/recordings/{recordingId}/media", path: "/api/v2/conversations/" + unknownID + "/recordings/" + unknownID + "/media", min: "agent", allowed: 404},
+
+		{method: "GET", template: "/api/v2/crm/conversations/{conversationId}/savelog", path: "/api/v2/crm/conversations/" + unknownID + "/savelog", min: "agent", allowed: 404},
+		// Messaging: agentless text messages, Open Messaging integrations.
+		{method: "POST", template: "/api/v2/conversations/messages/agentless", path: "/api/v2/conversations/messages/agentless", body: map[string]any{}, min: "agent", allowed: 400},
+		{method: "GET", template: "/api/v2/conversations/messages/agentless/{messageId}", path: "/api/v2/conversations/messages/agentless/" + unknownID, min: "agent", allowed: 404},
+		{method: "GET", template: "/api/v2/conversations/messaging/integrations/open", path: "/api/v2/conversations/messaging/integrations/open", min: "admin", allowed: 200},
+		{method: "POST", template: "/api/v2/conversations/messaging/integrations/open", path: "/api/v2/conversations/messaging/integrations/open", body: map[string]any{}, min: "admin", allowed: 400},
+		{method: "GET", template: "/api/v2/conversations/messaging/integrations/open/{integrationId}", path: "/api/v2/conversations/messaging/integrations/open/" + unknownID, min: "admin", allowed: 404},
+		{method: "PATCH", template: "/api/v2/conversations/messaging/integrations/open/{integrationId}", path: "/api/v2/conversations/messaging/integrations/open/" + unknownID, body: map[string]any{}, min: "admin", allowed: 404},
+		{method: "DELETE", template: "/api/v2/conversations/messaging/integrations/open/{integrationId}", path: "/api/v2/conversations/messaging/integrations/open/" + unknownID, min: "admin", allowed: 404},
 	}
 
 	// The matrix must cover every operation the API registers.

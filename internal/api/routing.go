@@ -71,6 +71,8 @@ type Queue struct {
 	Bullseye              QueueBullseye  `json:"bullseye" doc:"Centralita extension: the rings of the bullseye strategy (kept, unused, under other strategies)."`
 	PreferredAgentWait    int            `json:"preferredAgentWaitSeconds" doc:"Centralita extension: under preferred_agent, how long a call waits for its preferred agents before any member may take it (0: at once)."`
 	SkillIDs              []string       `json:"skillIds" doc:"Centralita extension: skills every call entering the queue requires, in addition to those the call asks for."`
+	WaitPrompt            string         `json:"waitPrompt" doc:"Centralita extension: the prompt a waiting caller hears once (a prompt name, /api/v2/architect/prompts); default queue-wait."`
+	HoldMusic             string         `json:"holdMusic" doc:"Centralita extension: the prompt looped after waitPrompt until an agent takes the call; default moh."`
 	CallingPartyName      string         `json:"callingPartyName,omitempty"`
 	CallingPartyNumber    string         `json:"callingPartyNumber,omitempty"`
 	SelfURI               string         `json:"selfUri"`
@@ -87,6 +89,7 @@ func queueOut(q directory.Queue) Queue {
 		CallingPartyName: q.CallingPartyName, CallingPartyNumber: q.CallingPartyNumber,
 		Overflow: overflowOut(q), Bullseye: QueueBullseye{Rings: []QueueBullseyeRing{}}, PreferredAgentWait: q.PreferredAgentWaitMs / 1000,
 		SkillIDs: append([]string{}, q.SkillIDs...), SelfURI: "/api/v2/routing/queues/" + q.ID}
+	out.WaitPrompt, out.HoldMusic = q.Prompts()
 	for _, r := range q.Bullseye {
 		out.Bullseye.Rings = append(out.Bullseye.Rings, QueueBullseyeRing{AfterSeconds: r.AfterMs / 1000, MinProficiency: r.MinProficiency})
 	}
@@ -119,6 +122,8 @@ type QueueInput struct {
 	Bullseye           *QueueBullseye `json:"bullseye,omitempty" doc:"Centralita extension: the bullseye strategy's rings."`
 	PreferredAgentWait int            `json:"preferredAgentWaitSeconds,omitempty" minimum:"0" maximum:"86400" doc:"Centralita extension: under preferred_agent, seconds a call waits for its preferred agents (0: none)."`
 	SkillIDs           []string       `json:"skillIds,omitempty" maxItems:"20" doc:"Centralita extension: skill ids every call entering the queue requires (repeats count once)."`
+	WaitPrompt         string         `json:"waitPrompt,omitempty" maxLength:"64" doc:"Centralita extension: prompt name a waiting caller hears once; omitted: queue-wait."`
+	HoldMusic          string         `json:"holdMusic,omitempty" maxLength:"64" doc:"Centralita extension: prompt name looped while the caller waits; omitted: moh."`
 }
 
 func (in QueueInput) queue() directory.Queue {
@@ -156,6 +161,7 @@ func (in QueueInput) queue() directory.Queue {
 	}
 	q.PreferredAgentWaitMs = in.PreferredAgentWait * 1000
 	q.SkillIDs = append([]string(nil), in.SkillIDs...)
+	q.WaitPrompt, q.HoldMusic = in.WaitPrompt, in.HoldMusic
 	return q
 }
 

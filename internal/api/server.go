@@ -31,8 +31,12 @@ import (
 	"github.com/centralita/centralita/internal/crm"
 	"github.com/centralita/centralita/internal/dialer"
 	"github.com/centralita/centralita/internal/directory"
+	"github.com/centralita/centralita/internal/messaging"
 	"github.com/centralita/centralita/internal/notify"
+	"github.com/centralita/centralita/internal/prompt"
+	"github.com/centralita/centralita/internal/recording"
 	"github.com/centralita/centralita/internal/session"
+	"github.com/centralita/centralita/internal/trunk"
 )
 
 // Version is the API document version.
@@ -77,6 +81,13 @@ type Server struct {
 	CRM *crm.Service
 	// CRMRuntime is the live connector: the call center in use, screen pops.
 	CRMRuntime CRMRuntime
+	// Trunks keeps the SIP trunks; Recordings indexes call recordings.
+	Trunks     *trunk.Service
+	Recordings *recording.Service
+	// Prompts keeps the operators' prompts (nil: the prompts API is off).
+	Prompts *prompt.Service
+	// Messaging sends text messages through messaging integrations; nil: off.
+	Messaging *messaging.Service
 
 	limiter  *limiter
 	failures *limiter // failed logins and client authentications per client IP
@@ -127,6 +138,11 @@ func (s *Server) Handler() http.Handler {
 	s.registerCRMPreview(api)
 	s.registerCRMActivity(api)
 	s.registerCRMExec(api)
+	s.registerTrunks(api)
+	s.registerRecordings(api)
+	s.registerPrompts(api)
+	s.registerMessaging(api)
+	s.registerCRMSaveLog(api)
 
 	mux.HandleFunc("POST /oauth/token", s.token)
 	mux.HandleFunc("GET /oauth/authorize", s.authorizePage)
@@ -163,7 +179,7 @@ func (s *Server) outer(mux *http.ServeMux) http.Handler {
 		ctx := bus.WithCorrelationID(r.Context(), cid)
 		ctx = context.WithValue(ctx, keyURL, r.URL)
 		ctx = context.WithValue(ctx, keyLog, log)
-		r = r.WithContext(ctx)
+		r = recordingAlias(r.WithContext(ctx))
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r))
 		}

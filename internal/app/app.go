@@ -30,12 +30,15 @@ import (
 	"github.com/centralita/centralita/internal/demo"
 	"github.com/centralita/centralita/internal/dialer"
 	"github.com/centralita/centralita/internal/directory"
+	"github.com/centralita/centralita/internal/messaging"
 	"github.com/centralita/centralita/internal/notify"
 	"github.com/centralita/centralita/internal/outbox"
+	"github.com/centralita/centralita/internal/recording"
 	"github.com/centralita/centralita/internal/secret"
 	"github.com/centralita/centralita/internal/session"
 	"github.com/centralita/centralita/internal/store"
 	"github.com/centralita/centralita/internal/telephony/sim"
+	"github.com/centralita/centralita/internal/trunk"
 	"github.com/centralita/centralita/internal/web"
 )
 
@@ -52,21 +55,27 @@ type App struct {
 	Sessions  *session.Service // agents' station logins, presences, routing statuses
 	// Conversations is the conversation record and call control.
 	Conversations *conversation.Service
-	Notify        *notify.Hub       // live notifications; register topics with Notify.Register
-	Contacts      *contact.Service  // schemas, contact lists, contacts, do-not-call lists
-	Campaigns     *campaign.Service // campaigns, agent campaign logins, callbacks
-	Dialer        *dialer.Engine    // the live dialer of outbound campaigns
-	CRM           *crm.Service      // call centers, screen pops, the activity log
-	Box           *secret.Box       // secrets at rest under the master key
+	Notify        *notify.Hub        // live notifications; register topics with Notify.Register
+	Contacts      *contact.Service   // schemas, contact lists, contacts, do-not-call lists
+	Campaigns     *campaign.Service  // campaigns, agent campaign logins, callbacks
+	Dialer        *dialer.Engine     // the live dialer of outbound campaigns
+	CRM           *crm.Service       // call centers, screen pops, the activity log
+	Box           *secret.Box        // secrets at rest under the master key
+	Trunks        *trunk.Service     // SIP trunks and their inbound numbers (DIDs)
+	Recordings    *recording.Service // the index of call recordings
+	Messaging     *messaging.Service // outbound SMS / WhatsApp through messaging integrations
+	demoInbox     *demo.MessageReceiver
 
 	cc       *contactCenter
 	crm      *crmRuntime
 	numbers  func(number string) sim.Party // how simulated external numbers behave
 	registry *prometheus.Registry
-	server   *http.Server
-	listener net.Listener
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
+	// recordingsIndexed counts recordings added to the index (telephony.go).
+	recordingsIndexed prometheus.Counter
+	server            *http.Server
+	listener          net.Listener
+	cancel            context.CancelFunc
+	wg                sync.WaitGroup
 }
 
 // NewLogger builds the program's logger from the config.
@@ -174,7 +183,8 @@ func WithNumbers(f func(number string) sim.Party) Option { return func(a *App) {
 // New builds the whole program: store, bus, services and HTTP handler. Call
 // Start to serve.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (*App, error) {
-	a := &App{Config: cfg, Log: log, Clock: clock.Real{}}
+	a := &App{Config: cfg, Log: log, Clock: clock.Real{},
+		recordingsIndexed: prometheus.NewCounter(prometheus.CounterOpts{Name: "centralita_recordings_indexed_total", Help: "Call recordings added to the index."})}
 	for _, o := range opts {
 		o(a)
 	}
@@ -201,6 +211,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	a.Contacts = contact.New(a.DB, a.Outbox, a.Clock)
 	a.Campaigns = campaign.New(a.DB, a.Outbox, a.Clock)
 	a.CRM = crm.New(a.DB, a.Outbox, a.Box, a.Clock)
+	a.Trunks = trunk.New(a.DB, a.Outbox, a.Box, a.Directory, a.Clock)
+	a.Recordings = recording.New(a.DB, cfg.RecordingsPath(), a.Clock)
+	if cfg.Mode == config.ModeDemo {
+		if err := demo.SeedTelephony(ctx, a.DB, a.Directory, a.Trunks); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("demo telephony: %w", err)
+		}
+	}
 	if err := a.buildContactCenter(ctx); err != nil {
 		a.Close()
 		return nil, err
@@ -229,6 +247,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 				return 0
 			}))
 	a.Dialer.Register(a.registry)
+	a.registerTelephonyMetrics() // telephony.go
 	a.registry.MustRegister(a.crm.sf, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "centralita_crm_activity_logs_pending",
 		Help: "Call logs waiting to be written to the CRM (the CRM down, or the grace period for the agent's notes)."},
 		func() float64 {
@@ -260,10 +279,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	srv.Dialer = a.Dialer
 	srv.CRM = a.CRM
 	srv.CRMRuntime = a.crm
+	a.buildMessaging(srv)
+	srv.Trunks = a.Trunks
+	srv.Recordings = a.Recordings
+	a.wirePrompts(srv) // prompts.go
 	if cfg.Mode == config.ModeDemo {
 		srv.Simulator = a // the simulation API serves the demo only
 	}
 	a.Notify.SetParticipantChecker(a.Conversations)
+	a.attachBrowserPhones() // browserphone.go
 	a.server = &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -294,6 +318,7 @@ func (a *App) Start(ctx context.Context) error {
 		l.Close()
 		return err
 	}
+	a.startMessaging(ctx)
 	a.wg.Add(3)
 	go func() {
 		defer a.wg.Done()

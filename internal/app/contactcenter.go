@@ -14,17 +14,25 @@ import (
 	"github.com/centralita/centralita/internal/demo"
 	"github.com/centralita/centralita/internal/dialer"
 	"github.com/centralita/centralita/internal/directory"
+	"github.com/centralita/centralita/internal/problem"
 	"github.com/centralita/centralita/internal/routing"
 	"github.com/centralita/centralita/internal/session"
+	"github.com/centralita/centralita/internal/telephony"
 	"github.com/centralita/centralita/internal/telephony/sim"
+	"github.com/centralita/centralita/internal/telephony/sip"
 )
 
 // contactCenter is the live part of the program: the switch, the ACD
 // engine, the conversations and the agent sessions, and how they talk.
 type contactCenter struct {
-	sw      *sim.Switch
-	engine  *routing.Engine
-	traffic *sim.Traffic
+	sw  telephony.Switch
+	sim *sim.Switch // when telephony is sim
+	sip *sip.Switch // when telephony is sip
+	reg *sip.Registrar
+	// recorded queues finished recordings for the index (telephony.go).
+	recorded chan conversation.RecordingDone
+	engine   *routing.Engine
+	traffic  *sim.Traffic
 
 	syncMu sync.Mutex // one routing sync at a time
 	queues map[string]bool
@@ -39,7 +47,9 @@ func (a *App) buildContactCenter(ctx context.Context) error {
 	if numbers == nil && a.Config.Mode == config.ModeDemo {
 		numbers = demo.Customers
 	}
-	cc.sw = sim.New(a.Clock, sim.Options{Numbers: numbers})
+	if err := a.buildSwitch(ctx, numbers); err != nil {
+		return err
+	}
 	dec := &decisions{}
 	cc.engine = routing.New(a.Clock, dec)
 	a.Sessions = session.New(a.DB, a.Outbox, a.Directory, a.Clock)
@@ -50,6 +60,7 @@ func (a *App) buildContactCenter(ctx context.Context) error {
 		Contacts: a.Contacts, Campaigns: a.Campaigns, Clock: a.Clock, Log: a.Log})
 	a.Conversations.OnOutbound(a.Dialer.CallChanged)
 	a.Conversations.SetInboundMatcher(a.matchInbound)
+	a.wireTelephony()
 	if err := a.wireOutbound(ctx); err != nil {
 		return fmt.Errorf("outbound: %w", err)
 	}
@@ -88,12 +99,24 @@ func (a *App) startContactCenter(ctx context.Context) {
 		defer a.wg.Done()
 		a.Conversations.Run(ctx)
 	}()
-	a.wg.Add(1)
+	a.wg.Add(2)
 	go func() {
 		defer a.wg.Done()
 		a.Dialer.Run(ctx)
 	}()
+	go func() {
+		defer a.wg.Done()
+		a.runRecordings(ctx)
+	}()
 	if a.Config.Mode != config.ModeDemo {
+		return
+	}
+	if cc.sim == nil {
+		// Simulated callers and self-answering agents need the simulated
+		// switch; with SIP, people call and answer.
+		if a.Config.DemoTraffic > 0 || a.Config.DemoAgents > 0 {
+			a.Log.Info("demo traffic and demo agents are off with telephony sip: call the demo queues from a SIP phone (docs/telephony.md)")
+		}
 		return
 	}
 	if n := a.Config.DemoAgents; n > 0 {
@@ -102,7 +125,7 @@ func (a *App) startContactCenter(ctx context.Context) {
 		}
 	}
 	if rate := a.Config.DemoTraffic; rate > 0 {
-		cc.traffic = sim.NewTraffic(cc.sw, a.Clock, sim.TrafficOptions{
+		cc.traffic = sim.NewTraffic(cc.sim, a.Clock, sim.TrafficOptions{
 			Seed: uint64(a.Clock.Now().UnixNano()), CallsPerMinute: float64(rate), To: []string{"Ventas", "Soporte"}, RandomTo: true,
 			Patience: sim.Uniform(45*time.Second, 3*time.Minute), TalkTime: sim.Uniform(20*time.Second, 2*time.Minute),
 		})
@@ -119,7 +142,12 @@ func (a *App) closeContactCenter() {
 	if a.cc.traffic != nil {
 		a.cc.traffic.Stop()
 	}
-	a.cc.sw.Close()
+	if a.cc.sw != nil {
+		a.cc.sw.Close()
+	}
+	if a.cc.reg != nil {
+		a.cc.reg.Close()
+	}
 }
 
 // DemoAgentOrder is the order demo agents are taken in: agent3 works both
@@ -161,8 +189,11 @@ func (a *App) SimulateCall(ctx context.Context, to, from string, talkTime, patie
 	if err != nil {
 		return "", err
 	}
+	if a.cc.sim == nil {
+		return "", problem.Coded(problem.Conflict, "simulation.unavailable", "", "simulated calls need the simulated switch (telephony sim); this server runs SIP: call it from a phone or a trunk")
+	}
 	return a.Conversations.ExpectRouted(r, func() string {
-		return a.cc.sw.InjectCall(from, to, sim.Caller{TalkTime: talkTime, Patience: patience})
+		return a.cc.sim.InjectCall(from, to, sim.Caller{TalkTime: talkTime, Patience: patience})
 	})
 }
 
@@ -200,8 +231,9 @@ func (a *App) Quiesce(ctx context.Context) error {
 // DemoTraffic is the demo's simulated traffic generator (nil when off).
 func (a *App) DemoTraffic() *sim.Traffic { return a.cc.traffic }
 
-// Switch is the simulated switch (tests drive its phones and callers).
-func (a *App) Switch() *sim.Switch { return a.cc.sw }
+// Switch is the simulated switch (tests drive its phones and callers); nil
+// when telephony is sip.
+func (a *App) Switch() *sim.Switch { return a.cc.sim }
 
 // Engine is the ACD engine (tests and the benchmark read it).
 func (a *App) Engine() *routing.Engine { return a.cc.engine }

@@ -52,8 +52,8 @@ func (a *App) buildCRM() {
 	})
 	a.CRM.SetCallCenterFor(func(ctx context.Context, call crm.EndedCall) (string, bool) {
 		cc, err := r.CallCenter(ctx)
-		if err != nil || !cc.SaveActivityLog {
-			return "", false
+		if err != nil || !cc.SaveActivityLog || cc.LogsFromBrowser() {
+			return "", false // the softphone logs through its host (Open CTI saveLog)
 		}
 		return cc.ID, true
 	})

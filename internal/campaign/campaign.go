@@ -70,6 +70,7 @@ type Service struct {
 	contacts Contacts
 	queues   Queues
 	users    Users
+	prompts  Prompts // abandonPrompt's check (prompts.go)
 }
 
 // New returns the campaign service. Call SetDeps before serving.
@@ -419,6 +420,9 @@ func (h *CallingHours) validate(col *problem.Collector) {
 func (s *Service) checkRefs(ctx context.Context, c *Campaign, col *problem.Collector) error {
 	contacts, queues, _, err := s.deps()
 	if err != nil {
+		return err
+	}
+	if err := s.checkPrompt(ctx, c, col); err != nil { // prompts.go
 		return err
 	}
 	// missing turns a NotFound into a problem on field; other errors stop.

@@ -67,7 +67,33 @@ type Config struct {
 	// DemoAgents is how many demo agents log in On Queue and answer, talk
 	// and wrap up by themselves (0 to 5). Demo only.
 	DemoAgents int `koanf:"demo_agents"`
+
+	// Telephony is the switch calls go through: "sim" (the simulated
+	// switch, no network) or "sip" (SIP over UDP on SIPListen, RTP on
+	// RTPPorts). See docs/telephony.md.
+	Telephony string `koanf:"telephony"`
+	// SIPListen is the UDP address of the SIP switch and registrar; it
+	// must be a concrete IP (it is advertised in SDP and Contact headers).
+	SIPListen string `koanf:"sip_listen"`
+	// RTPPorts is the UDP port range for media, "MIN-MAX"; empty means
+	// any free port.
+	RTPPorts string `koanf:"rtp_ports"`
+	// RecordingsDir is where call recordings (stereo WAV + JSON sidecar)
+	// are written; default <data>/recordings.
+	RecordingsDir string `koanf:"recordings_dir"`
 }
+
+// Telephony choices.
+const (
+	TelephonySim = "sim"
+	TelephonySIP = "sip"
+)
+
+// DefaultSIPListen is where the SIP switch listens unless told otherwise.
+const DefaultSIPListen = "127.0.0.1:5060"
+
+// DefaultRTPPorts is the media port range unless told otherwise.
+const DefaultRTPPorts = "10000-20000"
 
 // DefaultDemoTraffic is the demo's gentle stream of simulated callers.
 const DefaultDemoTraffic = 2
@@ -84,6 +110,9 @@ func Default(m Mode) Config {
 		LogLevel:  "info",
 		LogFormat: "json",
 		RateLimit: 300,
+		Telephony: TelephonySim,
+		SIPListen: DefaultSIPListen,
+		RTPPorts:  DefaultRTPPorts,
 	}
 	if m == ModeDemo {
 		c.LogFormat = "text"
@@ -107,7 +136,15 @@ func AddFlags(fs *pflag.FlagSet, d Config) {
 	fs.Int("rate-limit", d.RateLimit, "API requests per minute per token")
 	fs.Int("demo-traffic", d.DemoTraffic, "demo only: simulated calls per minute into the demo queues (0 turns them off)")
 	fs.Int("demo-agents", d.DemoAgents, "demo only: demo agents that log in and answer calls by themselves (0 to 5)")
+	fs.String("telephony", d.Telephony, `switch: "sim" (simulated, no network) or "sip" (real phones and trunks over SIP/UDP)`)
+	fs.String("sip-listen", d.SIPListen, "SIP (UDP) address of the switch and registrar, a concrete IP: host:port")
+	fs.String("sip", "", "same as --sip-listen")
+	fs.String("rtp-ports", d.RTPPorts, `UDP port range for call audio, "MIN-MAX" (empty: any free port)`)
+	fs.String("recordings-dir", d.RecordingsDir, "directory for call recordings (default DATA/recordings)")
 }
+
+// flagAliases maps short flag names to their setting.
+var flagAliases = map[string]string{"sip": "sip_listen"}
 
 // Load builds the configuration for mode m from the flag set (already
 // parsed), the environment and the file named by --config or CENTRALITA_CONFIG.
@@ -154,6 +191,9 @@ func Load(m Mode, fs *pflag.FlagSet, environ func() []string) (Config, error) {
 	}
 	err = k.Load(posflag.ProviderWithFlag(fs, ".", k, func(f *pflag.Flag) (string, any) {
 		key := strings.ReplaceAll(f.Name, "-", "_")
+		if alias, ok := flagAliases[f.Name]; ok {
+			key = alias
+		}
 		if !known[key] || !f.Changed {
 			return "", nil
 		}
@@ -246,6 +286,21 @@ func (c *Config) Validate() error {
 	} else if c.DemoAgents > 0 && c.Mode != ModeDemo {
 		bad("demo_agents", fmt.Sprint(c.DemoAgents), "only the demo has demo agents; set it to 0 (or run centralita demo)")
 	}
+	switch c.Telephony {
+	case TelephonySim:
+	case TelephonySIP:
+		host, port, err := net.SplitHostPort(c.SIPListen)
+		if ip := net.ParseIP(host); err != nil || port == "" || ip == nil || ip.IsUnspecified() {
+			bad("sip_listen", c.SIPListen, "must be IP:port with a concrete IP (it is advertised to phones), e.g. 127.0.0.1:5060 or 192.0.2.10:5060")
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			bad("sip_listen", c.SIPListen, "the port must be a number from 0 to 65535")
+		}
+	default:
+		bad("telephony", c.Telephony, `must be "sim" (the simulated switch) or "sip" (real phones over SIP)`)
+	}
+	if _, _, err := c.RTPPortRange(); err != nil {
+		bad("rtp_ports", c.RTPPorts, err.Error())
+	}
 	if c.MasterKey != "" {
 		if k, err := base64.StdEncoding.DecodeString(c.MasterKey); err != nil || len(k) != 32 {
 			bad("master_key", "(hidden)", "must be 32 bytes encoded in base64 (openssl rand -base64 32)")
@@ -263,6 +318,35 @@ func (c *Config) PublicURL() string {
 		return strings.TrimRight(c.BaseURL, "/")
 	}
 	return "http://" + c.Listen
+}
+
+// RTPPortRange is the media port range; 0, 0 when RTPPorts is empty (any
+// free port).
+func (c *Config) RTPPortRange() (lo, hi int, err error) {
+	v := strings.TrimSpace(c.RTPPorts)
+	if v == "" {
+		return 0, 0, nil
+	}
+	a, b, ok := strings.Cut(v, "-")
+	lo, err1 := strconv.Atoi(strings.TrimSpace(a))
+	hi, err2 := strconv.Atoi(strings.TrimSpace(b))
+	switch {
+	case !ok || err1 != nil || err2 != nil:
+		return 0, 0, errors.New(`must be a port range "MIN-MAX", e.g. 10000-20000 (or empty for any free port)`)
+	case lo < 1024 || hi > 65535:
+		return 0, 0, errors.New("ports must be between 1024 and 65535")
+	case hi-lo < 1:
+		return 0, 0, errors.New("MAX must be above MIN (each call needs an even port and the one after it)")
+	}
+	return lo, hi, nil
+}
+
+// RecordingsPath is the directory for call recordings.
+func (c *Config) RecordingsPath() string {
+	if c.RecordingsDir != "" {
+		return c.RecordingsDir
+	}
+	return filepath.Join(c.Data, "recordings")
 }
 
 // SQLitePath is the SQLite file when the store is SQLite, else "".
@@ -289,6 +373,7 @@ func knownKeys() map[string]bool {
 		"listen": true, "data": true, "store": true, "bus": true, "base_url": true,
 		"master_key": true, "master_key_file": true, "log_level": true, "log_format": true,
 		"rate_limit": true, "demo_traffic": true, "demo_agents": true,
+		"telephony": true, "sip_listen": true, "rtp_ports": true, "recordings_dir": true,
 	}
 }
 

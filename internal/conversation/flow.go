@@ -30,6 +30,9 @@ func (s *Service) Resolve(ctx context.Context, to string) (Destination, error) {
 	if name == "" {
 		return Destination{}, problem.Invalidf("to", "is required: a queue name or a station")
 	}
+	if q, err := s.planned(ctx, name); err != nil || q != nil {
+		return Destination{Queue: q}, err
+	}
 	if directory.IsUUID(name) {
 		if q, err := s.dir.GetQueue(ctx, name); err == nil {
 			return Destination{Queue: &q}, nil
@@ -159,7 +162,10 @@ func (s *Service) onEvent(ev telephony.Event) {
 	case telephony.Held, telephony.Resumed, telephony.Muted, telephony.Unmuted:
 		s.onFlag(ev)
 	case telephony.PlaybackDone:
+		s.queueAudioDone(ev) // queueaudio.go
 		s.onPlaybackDone(ev)
+	case telephony.RecordingStopped:
+		s.onRecordingStopped(ev)
 	case telephony.Left:
 		if _, p := s.byLeg(ev.Leg); p != nil {
 			p.InConf = false
@@ -219,6 +225,7 @@ func (s *Service) enqueue(c *Conversation, q *directory.Queue, r Routing, since 
 	a.Priority, a.Skills, a.Preferred, a.Enqueued, a.Routed = r.Priority, skills, unique(r.PreferredAgents), since, true
 	a.segment(now, SegmentInteract, q.ID)
 	s.router.Enqueue(Interaction{ID: c.ID, QueueID: q.ID, Priority: a.Priority, Skills: a.Skills, PreferredAgents: a.Preferred, EnqueuedAt: since})
+	s.startQueueAudio(c, q) // queueaudio.go
 	return a
 }
 
@@ -525,6 +532,7 @@ func (s *Service) onHangup(ev telephony.Event) {
 	}
 	delete(s.legs, ev.Leg)
 	delete(s.hangupAfterPlayback, ev.Leg)
+	s.queueAudioGone(ev.Leg)
 	p.Leg = ""
 	p.Cause = ev.Cause
 	if !p.Live() {

@@ -142,8 +142,13 @@ type Service struct {
 	inbound  InboundMatch    // inbound campaigns' contact matching
 	// agentConnected is the CRM connector's hook (screen pops).
 	agentConnected func(AgentConnected)
+	// recorded is the recordings index's hook (recording.go).
+	recorded func(RecordingDone)
+	numbers  NumberPlan // DIDs → queues (numbers.go)
 	// hangupAfterPlayback: customer legs hearing the abandon message.
 	hangupAfterPlayback map[string]bool
+	// waiting: the queue audio of callers waiting in queues (queueaudio.go).
+	waiting map[string]*waitAudio
 
 	work      []work
 	wake      chan struct{}

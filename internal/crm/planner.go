@@ -100,6 +100,20 @@ type ActivityPlan struct {
 	UseDescription bool   `json:"useDescription"`
 	Direction      string `json:"direction"` // inbound | outbound | internal
 	Subject        string `json:"subject"`
+	// From is "browser" when the softphone writes the log through its host
+	// (Open CTI saveLog; the call center's SettingActivityLogFrom), empty
+	// when the server writes it through the connector.
+	From string `json:"from,omitempty"`
+}
+
+// SettingActivityLogFrom is the call-center setting naming who writes the
+// activity log: "server" (default) or "browser".
+const SettingActivityLogFrom = "activityLogFrom"
+
+// LogsFromBrowser reports whether the softphone, not the server, writes
+// the call center's activity logs.
+func (cc CallCenter) LogsFromBrowser() bool {
+	return strings.EqualFold(strings.TrimSpace(cc.Settings[SettingActivityLogFrom]), "browser")
 }
 
 // Decision is the action a plan takes on search results.
@@ -196,6 +210,9 @@ func PlanCall(cd CallData, cc CallCenter) Plan {
 	p.Updates = planResolve(cc.ExternalData, cd)
 	if cc.SaveActivityLog {
 		lp := &ActivityPlan{Mode: ActivityTask, UseDescription: cc.UseTaskDescriptionField, Direction: planDirection(cd)}
+		if cc.LogsFromBrowser() {
+			lp.From = "browser"
+		}
 		if strings.EqualFold(cc.ActivityMode, ActivityVoiceCall) {
 			lp.Mode = ActivityVoiceCall
 		}

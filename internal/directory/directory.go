@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/centralita/centralita/internal/clock"
 	"github.com/centralita/centralita/internal/secret"
@@ -27,6 +28,8 @@ type Service struct {
 	events Events
 	box    *secret.Box
 	clock  clock.Clock
+
+	prompts atomic.Pointer[PromptChecker] // queues' waiting audio (queueaudio.go)
 }
 
 // New returns the directory service.

@@ -41,6 +41,9 @@ type Queue struct {
 	MemberCount          int
 	JoinedMemberCount    int
 	Created, Modified    time.Time
+
+	// Waiting audio (queueaudio.go): prompt names, "" = the defaults.
+	WaitPrompt, HoldMusic string
 }
 
 // BullseyeRing is one ring of the bullseye strategy: from AfterMs in the
@@ -102,6 +105,7 @@ func (q *Queue) validate(c *problem.Collector) {
 	checkText(c, "callingPartyName", q.CallingPartyName, false)
 	checkText(c, "callingPartyNumber", q.CallingPartyNumber, false)
 	q.validateRouting(c)
+	q.validateAudio(c)
 }
 
 // validateRouting checks the ACD settings that need no lookup; field names
@@ -187,6 +191,9 @@ func (s *Service) CreateQueue(ctx context.Context, q Queue) (Queue, error) {
 	q.ID = ""
 	var c problem.Collector
 	q.validate(&c)
+	if err := s.checkAudio(ctx, &q, &c); err != nil {
+		return Queue{}, err
+	}
 	id := uuid.NewString()
 	now := store.Millis(s.clock.Now())
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
@@ -200,11 +207,11 @@ func (s *Service) CreateQueue(ctx context.Context, q Queue) (Queue, error) {
 		rings, skills := marshalRouting(q)
 		_, err := tx.ExecContext(ctx, `INSERT INTO queues (id, name, description, alerting_timeout_s, sl_percentage, sl_duration_ms, acw_prompt, acw_timeout_ms,
 			skill_evaluation, routing_strategy, calling_party_name, calling_party_number, overflow_after_ms, overflow_queue_id, bullseye_rings,
-			preferred_agent_wait_ms, skill_ids, created_at, modified_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)`,
+			preferred_agent_wait_ms, skill_ids, created_at, modified_at, wait_prompt, hold_music)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19, $20)`,
 			q.ID, q.Name, q.Description, q.AlertingTimeoutSeconds, q.ServiceLevelPercentage, q.ServiceLevelDurationMs, q.ACWPrompt, q.ACWTimeoutMs,
 			q.SkillEvaluation, q.RoutingStrategy, q.CallingPartyName, q.CallingPartyNumber, q.OverflowAfterMs, q.OverflowQueueID, rings,
-			q.PreferredAgentWaitMs, skills, now)
+			q.PreferredAgentWaitMs, skills, now, q.WaitPrompt, q.HoldMusic)
 		if store.IsUniqueViolation(err) {
 			return problem.Duplicatef("name", "a queue named %q already exists", q.Name)
 		}
@@ -227,6 +234,9 @@ func (s *Service) UpdateQueue(ctx context.Context, id string, q Queue) (Queue, e
 	q.ID = id
 	var c problem.Collector
 	q.validate(&c)
+	if err := s.checkAudio(ctx, &q, &c); err != nil {
+		return Queue{}, err
+	}
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		if err := q.checkReferences(ctx, tx, &c); err != nil {
 			return err
@@ -237,11 +247,12 @@ func (s *Service) UpdateQueue(ctx context.Context, id string, q Queue) (Queue, e
 		rings, skills := marshalRouting(q)
 		_, err := tx.ExecContext(ctx, `UPDATE queues SET name = $1, description = $2, alerting_timeout_s = $3, sl_percentage = $4, sl_duration_ms = $5,
 			acw_prompt = $6, acw_timeout_ms = $7, skill_evaluation = $8, routing_strategy = $9, calling_party_name = $10, calling_party_number = $11,
-			overflow_after_ms = $12, overflow_queue_id = $13, bullseye_rings = $14, preferred_agent_wait_ms = $15, skill_ids = $16, modified_at = $17
+			overflow_after_ms = $12, overflow_queue_id = $13, bullseye_rings = $14, preferred_agent_wait_ms = $15, skill_ids = $16, modified_at = $17,
+			wait_prompt = $19, hold_music = $20
 			WHERE id = $18`,
 			q.Name, q.Description, q.AlertingTimeoutSeconds, q.ServiceLevelPercentage, q.ServiceLevelDurationMs, q.ACWPrompt, q.ACWTimeoutMs,
 			q.SkillEvaluation, q.RoutingStrategy, q.CallingPartyName, q.CallingPartyNumber,
-			q.OverflowAfterMs, q.OverflowQueueID, rings, q.PreferredAgentWaitMs, skills, store.Millis(s.clock.Now()), id)
+			q.OverflowAfterMs, q.OverflowQueueID, rings, q.PreferredAgentWaitMs, skills, store.Millis(s.clock.Now()), id, q.WaitPrompt, q.HoldMusic)
 		if store.IsUniqueViolation(err) {
 			return problem.Duplicatef("name", "a queue named %q already exists", q.Name)
 		}
@@ -314,7 +325,7 @@ func (s *Service) DeleteQueue(ctx context.Context, id string) error {
 
 const queueColumns = `q.id, q.name, q.description, q.alerting_timeout_s, q.sl_percentage, q.sl_duration_ms, q.acw_prompt, q.acw_timeout_ms,
 	q.skill_evaluation, q.routing_strategy, q.calling_party_name, q.calling_party_number, q.created_at, q.modified_at,
-	q.overflow_after_ms, q.overflow_queue_id, q.bullseye_rings, q.preferred_agent_wait_ms, q.skill_ids,
+	q.overflow_after_ms, q.overflow_queue_id, q.bullseye_rings, q.preferred_agent_wait_ms, q.skill_ids, q.wait_prompt, q.hold_music,
 	(SELECT COUNT(*) FROM queue_members m WHERE m.queue_id = q.id),
 	(SELECT COUNT(*) FROM queue_members m WHERE m.queue_id = q.id AND m.joined)`
 
@@ -324,7 +335,7 @@ func scanQueue(row interface{ Scan(...any) error }) (Queue, error) {
 	var rings, skills string
 	err := row.Scan(&q.ID, &q.Name, &q.Description, &q.AlertingTimeoutSeconds, &q.ServiceLevelPercentage, &q.ServiceLevelDurationMs,
 		&q.ACWPrompt, &q.ACWTimeoutMs, &q.SkillEvaluation, &q.RoutingStrategy, &q.CallingPartyName, &q.CallingPartyNumber,
-		&created, &modified, &q.OverflowAfterMs, &q.OverflowQueueID, &rings, &q.PreferredAgentWaitMs, &skills,
+		&created, &modified, &q.OverflowAfterMs, &q.OverflowQueueID, &rings, &q.PreferredAgentWaitMs, &skills, &q.WaitPrompt, &q.HoldMusic,
 		&q.MemberCount, &q.JoinedMemberCount)
 	if err != nil {
 		return Queue{}, err

@@ -14,11 +14,24 @@
 // second local origin (a tiny HTTP server here) serves a page that frames
 // /softphone/?sfdcIframeOrigin=… and a stand-in opencti_min.js recording
 // every call; agent1 signs in through the popup, and the next call's
-// screen pop reaches Salesforce as screenPop(SOBJECT, the contact's id).
+// screen pop reaches Salesforce as screenPop(SOBJECT, the contact's id);
+// the agent opens another record (onNavigationChange) and the server links
+// the call to it; the call center logs from the browser, so the wrap-up
+// ends in saveLog with the server's Task fields for that record; and a
+// click-to-dial from the host places a call carrying the record; an unknown
+// caller pops a new-record form (NEW_RECORD_MODAL with the defaults) and,
+// with auto-minimize on, hides the panel; and a session ended on the
+// server makes the framed softphone ask to sign in again, saying why.
+// During the first call agent1 also sends an SMS to the caller, which the
+// demo's built-in receiver (/demo/messages) gets with a valid signature.
+//
+// CENTRALITA_SCREENSHOTS=1 also writes the documentation screenshots
+// (docs/img/softphone-*.png, 420×620) from the same run.
 // Prints one JSON line (ok=false and exit 1 on the first failure).
 'use strict';
 
 const http = require('http');
+const path = require('path');
 const { STEP_TIMEOUT, BASE, CheckError, check, firstLine, isLoginPage, visible, waitURL, createRun } = require('./lib');
 
 const CLIENT = { id: 'demo-client', secret: 'demo-secret' };
@@ -28,13 +41,29 @@ const CONSULT_NUMBER = '+34611222333'; // not a demo contact: the demo answers i
 const run = createRun({ name: 'softphone.js', failureShot: 'softphone-failure.png', results: {}, stepLimit: true });
 const { results, step, shot } = run;
 
+// docShot writes a documentation screenshot (the visible 420×620 page or
+// an element) into docs/img when CENTRALITA_SCREENSHOTS=1.
+const DOCS = process.env.CENTRALITA_SCREENSHOTS === '1' ? path.join(__dirname, '..', '..', 'docs', 'img') : '';
+async function docShot(target, name) {
+  if (!DOCS) return;
+  const file = path.join(DOCS, `softphone-${name}.png`);
+  // A page is shot from its top; an element as it is.
+  if (typeof target.goto === 'function') await target.evaluate(() => window.scrollTo(0, 0));
+  await target.screenshot({ path: file, animations: 'disabled', caret: 'hide' });
+  results.screenshots.push(file);
+}
+
 const expectedPatterns = [
   /^(404|409) GET \/api\/v2\/outbound\/me$/,
   /^404 GET \/api\/v2\/users\/me\/outboundcampaign$/,
   /^404 GET \/favicon\.ico$/, // the stand-in Salesforce host has none
   /^404 GET \/api\/v2\/crm\/conversations\/[^/]+\/screenpop$/, // before the pop is made; the event brings it
+  /^404 GET \/api\/v2\/conversations\/calls\/[^/]+$/, // a call read after it was cleaned up
 ];
-const expectedErrors = { has: (what) => expectedPatterns.some((p) => p.test(what)) };
+// Once the test ends the framed session on purpose, its refusals are expected.
+let sessionEnded = false;
+const endedPatterns = [/^401 [A-Z]+ \/api\/v2\//, /^40[01] POST \/oauth\/token$/];
+const expectedErrors = { has: (what) => expectedPatterns.some((p) => p.test(what)) || (sessionEnded && endedPatterns.some((p) => p.test(what))) };
 
 async function attr(locator, name, want, what, timeout = STEP_TIMEOUT) {
   const deadline = Date.now() + timeout;
@@ -92,11 +121,12 @@ window.__opencti = [];
         ? { '/reqGeneralInfo/reqSoftphoneWidth': '320', '/reqGeneralInfo/reqSoftphoneHeight': '540' } : null;
       if (args && args.callback) setTimeout(function () { args.callback({ success: true, returnValue: value }); }, 0);
       if (name === 'onClickToDial') window.__clickToDial = args.listener;
+      if (name === 'onNavigationChange') window.__navigate = args.listener;
     };
   }
   window.sforce = { opencti: { SCREENPOP_TYPE: { SOBJECT: 'sobject', NEW_RECORD_MODAL: 'newRecordModal', SEARCH: 'search' } } };
   ['enableClickToDial', 'onClickToDial', 'screenPop', 'saveLog', 'setSoftphonePanelVisibility', 'setSoftphonePanelHeight',
-    'setSoftphonePanelWidth', 'getCallCenterSettings', 'onNavigationChange'].forEach(function (n) { window.sforce.opencti[n] = rec(n); });
+    'setSoftphonePanelWidth', 'getCallCenterSettings', 'onNavigationChange', 'refreshView'].forEach(function (n) { window.sforce.opencti[n] = rec(n); });
 })();
 `;
 
@@ -141,7 +171,7 @@ async function main() {
 
   await step('launch', async () => { await run.launch(); });
 
-  const { page } = await run.newPage({ locale: 'en-US', viewport: { width: 400, height: 900 }, label: 'agent1', expectedErrors, consoleTypes: ['error'] });
+  const { page } = await run.newPage({ locale: 'en-US', viewport: { width: 420, height: 620 }, label: 'agent1', expectedErrors, consoleTypes: ['error'] });
   run.currentPage = page;
   const routing = page.locator('[data-testid=routing-status]');
   const call = page.locator('article.sp-call');
@@ -160,6 +190,8 @@ async function main() {
   await step('station login 1001', async () => {
     check(await page.getByLabel('User', { exact: true }).inputValue() === 'agent1', 'the User field does not show agent1');
     await page.getByLabel('Device', { exact: true }).fill('1001');
+    await docShot(page, 'login');
+    await page.getByLabel('Device', { exact: true }).fill('1001');
     await page.getByLabel('Password', { exact: true }).fill('device');
     await page.getByRole('button', { name: 'Log in', exact: true }).click();
     await visible(page.locator('[data-testid=device]').getByText('1001', { exact: true }), 'device 1001');
@@ -177,11 +209,13 @@ async function main() {
     await page.waitForFunction((v) => document.querySelector('[data-testid=time-in-state]')?.textContent !== v, t1, { timeout: 5000 })
       .catch(() => { throw new CheckError('the time in state does not tick'); });
     await shot(page, 'softphone-idle.png');
+    await docShot(page, 'idle');
   });
 
   await step('a demo contact calls Ventas; answer', async () => {
     await rest('POST', '/api/v2/simulation/calls', { to: 'Ventas', from: CALLER });
     await attr(call, 'data-state', 'alerting', 'the call');
+    await docShot(page, 'ringing');
     await call.getByRole('button', { name: 'Answer', exact: true }).click();
     await attr(call, 'data-state', 'connected', 'the call after Answer');
     results.conversationId = await call.getAttribute('data-conversation');
@@ -196,6 +230,7 @@ async function main() {
     check(results.recordId, 'the screen pop names no record');
     results.recordName = await page.locator('[data-testid=pop-record]').innerText();
     await shot(page, 'softphone-call.png');
+    await docShot(page, 'connected');
   });
 
   await step('DTMF 12', async () => {
@@ -209,6 +244,28 @@ async function main() {
   await step('information panel during the call', async () => {
     await page.getByRole('button', { name: 'Information', exact: true }).click();
     await visible(page.locator('[data-testid=info-call-id]').getByText(results.conversationId, { exact: true }), 'the call id in Information');
+    await docShot(page.locator('section.sp-info'), 'information');
+  });
+
+  await step('an SMS to the caller, seen by the demo receiver', async () => {
+    await page.getByRole('button', { name: 'Message', exact: true }).click();
+    const form = page.getByRole('form', { name: 'Message', exact: true });
+    await visible(form, 'the Message form');
+    const to = await form.getByLabel('To', { exact: true }).inputValue();
+    check(to === CALLER, `To is ${JSON.stringify(to)}, want the caller ${CALLER} prefilled`);
+    await form.getByLabel('Channel', { exact: true }).selectOption('sms');
+    const text = 'Gracias por llamar. Su cita es el martes a las 10:00.';
+    await form.getByLabel('Text', { exact: true }).fill(text);
+    await docShot(form, 'message');
+    await form.getByRole('button', { name: 'Send message', exact: true }).click();
+    await attr(form.locator('[data-testid=message-status]'), 'data-state', 'delivered', 'the message delivery');
+    const got = await fetch(`${BASE}/demo/messages?format=json`, { signal: AbortSignal.timeout(STEP_TIMEOUT) }).then((r) => r.json());
+    const m = (got.entities || []).find((x) => x.text === text && x.conversationId === results.conversationId);
+    check(m, `the demo receiver did not get the message: ${JSON.stringify(got).slice(0, 300)}`);
+    check(m.signatureOk && m.to === CALLER && m.messengerType === 'sms' && m.conversationId === results.conversationId,
+      `the demo receiver got ${JSON.stringify(m)} (want the call ${results.conversationId})`);
+    results.message = m;
+    await page.getByRole('button', { name: 'Message', exact: true }).click();
   });
 
   await step('reload mid-call', async () => {
@@ -229,6 +286,7 @@ async function main() {
     }
     await page.getByRole('button', { name: 'Information', exact: true }).click();
     await visible(page.locator('[data-testid=info-call-id]').getByText('0', { exact: true }), 'call id 0 once the call ended');
+    await page.getByRole('button', { name: 'Information', exact: true }).click();
   });
 
   // Ends the call on the softphone: waits for it to leave the live states and skips its wrap-up.
@@ -259,6 +317,7 @@ async function main() {
     await answerNext('the call for the attended transfer');
     await call.getByRole('button', { name: 'Transfer', exact: true }).click();
     await call.getByLabel('Target', { exact: true }).fill(CONSULT_NUMBER);
+    await docShot(call, 'transfer');
     await call.getByRole('button', { name: 'Attended transfer', exact: true }).click();
     const consult = call.locator('.sp-consult');
     await attr(consult, 'data-state', 'connected', 'the consulted number (answers after 3 s)', STEP_TIMEOUT + 5000);
@@ -294,6 +353,13 @@ async function main() {
     await attr(routing, 'data-status', 'OFF_QUEUE', 'routing status on a break');
   });
 
+  await step('settings', async () => {
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    await visible(page.getByLabel('Width (px)', { exact: true }), 'field "Width (px)"');
+    await docShot(page.getByRole('form', { name: 'Settings', exact: true }), 'settings');
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+  });
+
   await step('Spanish', async () => {
     await page.getByRole('combobox', { name: 'Language' }).selectOption('es');
     await visible(page.getByRole('button', { name: 'Información', exact: true }), 'button "Información"');
@@ -303,6 +369,19 @@ async function main() {
   });
 
   // ---- Open CTI ---------------------------------------------------------------------
+  await step('call center logs from the browser; another record to open (API)', async () => {
+    const ccs = await rest('GET', '/api/v2/crm/callcenters');
+    const cc = ccs.entities[0];
+    await rest('PUT', `/api/v2/crm/callcenters/${cc.id}`, { ...cc, settings: { ...(cc.settings || {}), activityLogFrom: 'browser' } });
+    const lists = await rest('GET', `/api/v2/outbound/contactlists?name=${encodeURIComponent('Base Demo')}`);
+    const list = (lists.entities || []).find((l) => l.name === 'Base Demo');
+    check(list, 'demo list "Base Demo" not found');
+    const cs = await rest('GET', `/api/v2/outbound/contactlists/${list.id}/contacts?pageSize=5`);
+    const other = (cs.entities || []).find((c) => c.id !== results.recordId);
+    check(other, 'no second demo contact');
+    results.otherRecordId = other.id;
+  });
+
   const host = await startHost();
   const hostOrigin = `http://localhost:${host.address().port}`;
   try {
@@ -355,10 +434,90 @@ async function main() {
       check(pops[0].args.type === 'sobject' && pops[0].args.params?.recordId === results.recordId,
         `screenPop ${JSON.stringify(pops[0].args)}, want sobject ${results.recordId}`);
       await shot(hp, 'softphone-opencti.png');
+      results.openctiConversationId = await fcall.getAttribute('data-conversation');
+    });
+
+    const softFrame = () => hp.frames().find((f) => f.url().includes('/softphone/'));
+    const linkedRecord = async (convId) => {
+      const c = await rest('GET', `/api/v2/conversations/calls/${convId}`);
+      return (c.participants || []).map((p) => p.attributes?.crmRecordId).find(Boolean) || '';
+    };
+    await step('Open CTI: the agent opens another record; the call is relinked on the server', async () => {
+      const id = results.openctiConversationId;
+      await softFrame().evaluate((rid) => window.__navigate({ recordId: rid, objectType: 'Contact', recordName: 'Otro', url: '/lightning/r/Contact/' + rid + '/view' }),
+        results.otherRecordId);
+      const deadline = Date.now() + STEP_TIMEOUT;
+      let got = '';
+      while (Date.now() < deadline && (got = await linkedRecord(id)) !== results.otherRecordId) await new Promise((r) => setTimeout(r, 200));
+      check(got === results.otherRecordId, `the call is linked to ${JSON.stringify(got)}, want ${results.otherRecordId} after onNavigationChange`);
+    });
+
+    await step('Open CTI: hang up and wrap up; saveLog with the Task fields', async () => {
+      const fcall = frame.locator('article.sp-call');
       await fcall.getByRole('button', { name: 'Hang up', exact: true }).click();
-      await hp.frames().find((f) => f.url().includes('/softphone/')).waitForFunction(
-        () => document.querySelector('article.sp-call')?.dataset.state !== 'connected', null, { timeout: STEP_TIMEOUT })
+      await softFrame().waitForFunction(() => ['wrapup', undefined].includes(document.querySelector('article.sp-call')?.dataset.state), null, { timeout: STEP_TIMEOUT })
         .catch(() => { throw new CheckError('the framed call is still live after Hang up'); });
+      if (await fcall.count()) await fcall.getByRole('button', { name: 'Skip', exact: true }).click();
+      await hp.waitForFunction(() => window.calls.some((c) => c.openctiCall === 'saveLog'), null, { timeout: STEP_TIMEOUT, polling: 100 })
+        .catch(async () => { throw new CheckError(`saveLog never called: ${JSON.stringify((await calls()).map((c) => c.openctiCall))}`); });
+      const log = (await calls()).find((c) => c.openctiCall === 'saveLog').args.value || {};
+      results.openctiSaveLog = log;
+      const id = results.openctiConversationId;
+      for (const [k, want] of Object.entries({ entityApiName: 'Task', TaskSubtype: 'Call', CallType: 'Inbound', Status: 'Completed',
+        WhoId: results.otherRecordId, neoCallId__c: id, CallObject: id })) {
+        check(log[k] === want, `saveLog ${k} = ${JSON.stringify(log[k])}, want ${JSON.stringify(want)} (${JSON.stringify(log)})`);
+      }
+      check(typeof log.CallDurationInSeconds === 'number' && log.Subject, `saveLog duration/subject: ${JSON.stringify(log)}`);
+      await hp.waitForFunction(() => window.calls.some((c) => c.openctiCall === 'refreshView'), null, { timeout: 5000, polling: 100 })
+        .catch(() => { throw new CheckError('refreshView not called after saveLog'); });
+    });
+
+    await step('Open CTI: click-to-dial round trip', async () => {
+      await softFrame().evaluate(([n, rid]) => window.__clickToDial({ number: n, objectType: 'Contact', recordId: rid, recordName: 'Otro' }),
+        [CONSULT_NUMBER, results.otherRecordId]);
+      const fcall = frame.locator('article.sp-call');
+      await attr(fcall, 'data-state', (v) => v === 'dialing' || v === 'connected', 'the click-to-dial call (framed)');
+      const id = await fcall.getAttribute('data-conversation');
+      check(await linkedRecord(id) === results.otherRecordId, 'the click-to-dial call does not carry the record');
+      const c = await rest('GET', `/api/v2/conversations/calls/${id}`);
+      check((c.participants || []).some((p) => String(p.address || '').endsWith(CONSULT_NUMBER)), `the click-to-dial call does not dial ${CONSULT_NUMBER}`);
+      await fcall.getByRole('button', { name: 'Hang up', exact: true }).click();
+      await softFrame().waitForFunction(() => !['dialing', 'connected'].includes(document.querySelector('article.sp-call')?.dataset.state), null, { timeout: STEP_TIMEOUT })
+        .catch(() => { throw new CheckError('the click-to-dial call is still live after Hang up'); });
+    });
+
+    await step('Open CTI: a new-record pop with its defaults; the panel minimizes', async () => {
+      const fcall = frame.locator('article.sp-call');
+      if (await fcall.count()) await fcall.getByRole('button', { name: 'Skip', exact: true }).click().catch(() => {});
+      if (!(await frame.getByLabel('Width (px)', { exact: true }).count())) await frame.getByRole('button', { name: 'Settings', exact: true }).click();
+      await frame.getByLabel('Minimize when a new-record form or search opens', { exact: true }).check();
+      await frame.getByRole('button', { name: 'Save', exact: true }).click();
+      await attr(frame.locator('[data-testid=routing-status]'), 'data-status', 'IDLE', 'routing status before the unknown caller');
+      const unknown = '+34955123458'; // no demo contact has it
+      await rest('POST', '/api/v2/simulation/calls', { to: 'Ventas', from: unknown });
+      await attr(fcall, 'data-state', 'alerting', 'the unknown caller (framed)');
+      await fcall.getByRole('button', { name: 'Answer', exact: true }).click();
+      await hp.waitForFunction(() => window.calls.some((c) => c.openctiCall === 'screenPop' && c.args.type === 'newRecordModal'), null, { timeout: STEP_TIMEOUT, polling: 100 })
+        .catch(async () => { throw new CheckError(`no NEW_RECORD_MODAL screenPop: ${JSON.stringify((await calls()).filter((c) => c.openctiCall === 'screenPop'))}`); });
+      const pop = (await calls()).find((c) => c.openctiCall === 'screenPop' && c.args.type === 'newRecordModal').args.params;
+      check(pop.entityName === 'Contact' && /^\d{18}$/.test(pop.defaultFieldValues?.neoSyncId__c || '') && pop.defaultFieldValues?.Phone === unknown,
+        `new-record pop ${JSON.stringify(pop)}`);
+      await hp.waitForFunction(() => window.calls.some((c) => c.openctiCall === 'setSoftphonePanelVisibility' && c.args.visible === false), null, { timeout: 5000, polling: 100 })
+        .catch(() => { throw new CheckError('setSoftphonePanelVisibility(false) not called for a new-record pop with auto-minimize on'); });
+      await fcall.getByRole('button', { name: 'Hang up', exact: true }).click();
+      await softFrame().waitForFunction(() => !['alerting', 'connected'].includes(document.querySelector('article.sp-call')?.dataset.state), null, { timeout: STEP_TIMEOUT })
+        .catch(() => { throw new CheckError('the unknown caller is still live after Hang up'); });
+    });
+
+    await step('Open CTI: an ended session asks to sign in again, saying why', async () => {
+      const token = await softFrame().evaluate(() => JSON.parse(sessionStorage.getItem('centralita.token') || 'null')?.access_token);
+      check(token, 'no token in the framed softphone');
+      sessionEnded = true;
+      const res = await fetch(`${BASE}/api/v2/tokens/me`, { method: 'DELETE', headers: { Authorization: 'Bearer ' + token }, signal: AbortSignal.timeout(STEP_TIMEOUT) });
+      check(res.status === 204, `DELETE /api/v2/tokens/me: HTTP ${res.status}`);
+      await frame.getByLabel('Break', { exact: true }).selectOption({ label: '1 - Break' });
+      await visible(frame.getByRole('button', { name: 'Sign in', exact: true }), 'button "Sign in" after the session ended');
+      await visible(frame.getByRole('alert').getByText('Your session has expired: sign in again.'), 'the reason');
     });
   } finally {
     host.close();

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/centralita/centralita/internal/telephony"
@@ -26,6 +27,9 @@ type mediaState struct {
 	rooms    map[string]*room
 	nextRoom int
 	echoes   map[string]*echoCall // by Call-ID (echo.go)
+	// prompts is the operators' set given to SetPrompts (prompts_live.go),
+	// swapped whole, never modified once stored.
+	prompts atomic.Pointer[map[string][]int16]
 }
 
 // roomDepth bounds a member's jitter queue: 8 frames, 160 ms; a queue

@@ -71,9 +71,19 @@ export function openCTIBridge(origin) {
       }
       return { opened: true };
     },
+    // saveLog writes the call's Task (the server's fields) when the call
+    // center logs from the browser; then the agent's view is refreshed.
     async saveLog(activity) {
       await ready;
-      return call('saveLog', { value: activity });
+      const res = await call('saveLog', { value: activity });
+      if (res?.success !== false) call('refreshView');
+      return res;
+    },
+    // onNavigation reports the record the agent opens in Salesforce.
+    onNavigation(fn) {
+      ready?.then(() => window.sforce.opencti.onNavigationChange({
+        listener: (p) => fn({ recordId: p?.recordId || '', recordType: p?.objectType || '', recordName: p?.recordName || '', url: p?.url || '' }),
+      }));
     },
     setVisible(visible) {
       ready?.then(() => call('setSoftphonePanelVisibility', { visible: !!visible }));

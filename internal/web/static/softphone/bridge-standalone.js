@@ -27,6 +27,7 @@ export function standaloneBridge() {
       return { opened: false, url: recordURL(popTarget(pop)) };
     },
     async saveLog() { /* the server writes the activity log */ },
+    onNavigation() { /* records open in other tabs: nothing to follow */ },
     setVisible() {},
     setSize() {},
     async settings() { return null; },

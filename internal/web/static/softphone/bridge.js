@@ -6,7 +6,10 @@
 //     init(onClickToDial)  → Promise; onClickToDial({number, recordType, recordId})
 //     screenPop(pop)       → Promise<{opened: bool}>; pop is the server's
 //                            {conversationId, decision: {action, matches}, record, plan}
-//     saveLog(activity)    → Promise
+//     saveLog(activity)    → Promise; activity is the server's Task fields
+//                            (GET /api/v2/crm/conversations/{id}/savelog)
+//     onNavigation(fn)     fn({recordType, recordId, recordName}) when the
+//                            agent opens a record (the live call is relinked)
 //     setVisible(bool), setSize(width, height)
 //     settings()           → Promise<{width, height} | null> (the host's own options) }
 //

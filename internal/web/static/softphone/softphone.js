@@ -12,7 +12,7 @@ import './storage.js'; // first: the shared modules read storage as they load
 import { h, render } from 'preact';
 import { useState, useEffect, useRef, useCallback } from 'preact/hooks';
 import htm from 'htm';
-import { api, listAll } from '/ui/api.js';
+import { api, listAll, setLoginHandler } from '/ui/api.js';
 import { openNotifications } from '/ui/notifications.js';
 import { ErrorBox, errorText } from '/ui/errors.js';
 import { t, getLang, setLang, languages } from '/ui/i18n.js';
@@ -21,6 +21,9 @@ import { myParticipant, phase as callPhase, otherParty, elapsed, newerStatus, us
 import { handleRedirect, signInSameWindow, signInPopup, signOutLocal, getToken, framed } from './auth.js';
 import { chooseBridge, popTarget } from './bridge.js';
 import { recordURL } from './bridge-standalone.js';
+import { BrowserPhone, phoneKey } from './phone.js';
+import { MessagePanel } from './message.js';
+import { tt } from './texts.js';
 
 const html = htm.bind(h);
 
@@ -37,6 +40,13 @@ const partPath = (id, partId) => `${callPath(id)}/participants/${enc(partId)}`;
 
 // phase: the softphone shows no optional wrap-up (the desk takes care of releases).
 const phase = (mine) => callPhase(null, mine, true);
+
+// customerNumber is the number of the customer (or external party) of a call.
+function customerNumber(conv) {
+  const p = (conv?.participants || []).find((x) => x.purpose === 'customer') || (conv?.participants || []).find((x) => x.purpose === 'external');
+  const n = p && [p.ani, p.address, p.dnis].map(stripTel).find((v) => /^\+?[0-9][0-9 ()-]{5,}$/.test(v || ''));
+  return n || '';
+}
 
 // callData merges the participants' attributes (the SPEC 2.7 call data).
 function callData(conv) {
@@ -87,6 +97,20 @@ function Root() {
     if (auth !== 'signedIn') return;
     api('/api/v2/users/me').then(setMe).catch(setError);
   }, [auth]);
+
+  // A token the server no longer takes (expired, signed out elsewhere):
+  // top-level, sign in again in this window; framed, show "Sign in" (the
+  // popup may only open from a click) and say why.
+  useEffect(() => {
+    setLoginHandler(async () => {
+      if (!framed()) { await signInSameWindow(); return false; }
+      signOutLocal();
+      setMe(null);
+      setError({ message: tt('sessionExpired') });
+      setAuth('signedOut');
+      return false;
+    });
+  }, []);
 
   const popupSignIn = async () => {
     setError(null);
@@ -146,10 +170,16 @@ function Softphone({ me, bridge }) {
   const [lastCallId, setLastCallId] = useState('0');
   const [lastData, setLastData] = useState({});
   const [status, setStatus] = useState('');
+  const [textAllowed, setTextAllowed] = useState(null); // the call center's allowTextMessage; null: not known yet
   const popped = useRef(new Set());
+  const pops = useRef({}); // conversation id → its screen pop (saveLog reads the plan)
   const settingsNow = useRef(settings); // read by the long-lived event handler
   settingsNow.current = settings;
   const mounted = useRef(true);
+  const linkable = useRef(''); // the call a host navigation relinks
+  const linked = useRef({}); // conversation id → the record it was last linked to
+  const ended = useRef(() => {}); // called once a call is over for me (set below)
+  const logged = useRef(new Set()); // calls whose log was handed to the host
   useEffect(() => () => { mounted.current = false; }, []);
   const fail = useCallback((err) => { if (mounted.current) setError(err); }, []);
   const userPath = `/api/v2/users/${enc(me.id)}`;
@@ -161,7 +191,10 @@ function Softphone({ me, bridge }) {
     if (!id) return;
     try {
       const conv = await api(callPath(id));
-      const keep = phase(myParticipant(conv, me)) !== null;
+      const mineNow = myParticipant(conv, me);
+      const keep = phase(mineNow) !== null;
+      // Over for me (talked, hung up, wrapped up if asked): its log, when the browser writes it.
+      if (!keep && mineNow?.connectedTime && mineNow.state === 'disconnected') ended.current(id);
       setConvs((all) => {
         const { [id]: _, ...rest } = all;
         return keep ? { ...rest, [id]: conv } : rest;
@@ -187,6 +220,10 @@ function Softphone({ me, bridge }) {
   const showPop = (p) => {
     if (!p?.conversationId) return;
     setPop(p);
+    pops.current[p.conversationId] = p;
+    if (p.callCenterId && textAllowed === null) {
+      api(`/api/v2/crm/callcenters/${enc(p.callCenterId)}`).then((cc) => setTextAllowed(!!cc?.allowTextMessage)).catch(() => {});
+    }
     if (popped.current.has(p.conversationId)) return;
     popped.current.add(p.conversationId);
     const target = popTarget(p);
@@ -203,6 +240,15 @@ function Softphone({ me, bridge }) {
       api('/api/v2/crm/clicktodial', { method: 'POST', body: { phone: number, ...(recordId && { recordType, recordId }) } })
         .then(() => setStatus(t('spDialed', { number }))).catch(fail);
     }).catch((err) => console.warn('host bridge', err));
+    // The agent opened another record in the host: the live call is linked to it.
+    bridge.onNavigation?.(({ recordType, recordId, recordName }) => {
+      const id = linkable.current;
+      if (!id || !recordId || !recordType || linked.current[id] === recordId) return;
+      linked.current[id] = recordId;
+      api(`/api/v2/crm/conversations/${enc(id)}/sync`, { method: 'POST', body: { recordType, recordId } })
+        .then((rec) => setStatus(tt('linkedTo', { name: rec?.name || recordName || recordId })))
+        .catch((err) => { delete linked.current[id]; fail(err); });
+    });
     bridge.settings().then((s) => {
       const saved = loadSettings();
       if (!saved.width && !saved.height && s) setSettings((cur) => ({ ...cur, width: s.width || '', height: s.height || '' }));
@@ -253,6 +299,7 @@ function Softphone({ me, bridge }) {
 
   // A reload mid-call: the screen pop is read back from the server.
   const connectedId = liveCall && (liveCall.phase === 'connected' || liveCall.phase === 'held') ? liveCall.conv.id : '';
+  linkable.current = connectedId;
   useEffect(() => {
     if (!connectedId || pop?.conversationId === connectedId) return;
     api(`/api/v2/crm/conversations/${enc(connectedId)}/screenpop`)
@@ -274,6 +321,21 @@ function Softphone({ me, bridge }) {
   const supervisor = (me.roles || []).some((r) => r === 'supervisor' || r === 'admin');
   const rs = routing?.status;
   const caller = liveCall ? otherParty(liveCall.conv, liveCall.mine) : '';
+  // The call center logs from the browser: once the call is over for the
+  // agent (after the wrap-up, when there is one), the server's Task fields
+  // go to the host (Open CTI saveLog).
+  ended.current = async (convId) => {
+    const plan = pops.current[convId]?.plan;
+    if (plan?.log?.from !== 'browser' || bridge.name === 'standalone' || logged.current.has(convId)) return;
+    logged.current.add(convId);
+    try {
+      const fields = await api(`/api/v2/crm/conversations/${enc(convId)}/savelog`);
+      const res = await bridge.saveLog(fields);
+      if (res?.success !== false) setStatus(tt('logSaved'));
+    } catch (err) {
+      fail(err);
+    }
+  };
   const saveSettings = (s) => {
     localStorage.setItem(SETTINGS_KEY, JSON.stringify(s));
     setSettings(s);
@@ -291,6 +353,7 @@ function Softphone({ me, bridge }) {
     <${ErrorBox} error=${error} />
     <p class="status" role="status">${status}</p>
     <${Station} me=${me} station=${station} userPath=${userPath} onChanged=${() => { loadStation(); loadPresence(); loadRouting(); }} />
+    ${station && html`<${BrowserPhone} me=${me} station=${station} />`}
     ${station && html`<${Presence} presence=${presence} defs=${defs} routing=${routing} onChange=${changePresence} />`}
     ${current && html`<${Call} key=${current.conv.id} conv=${current.conv} mine=${current.mine} phase=${current.phase} now=${now}
       onChanged=${() => refreshConversation(current.conv.id)} />`}
@@ -300,7 +363,9 @@ function Softphone({ me, bridge }) {
       <button type="button" aria-expanded=${panel === 'info' ? 'true' : 'false'} onClick=${() => setPanel(panel === 'info' ? '' : 'info')}>${t('spInformation')}</button>
       <button type="button" aria-expanded=${panel === 'settings' ? 'true' : 'false'} onClick=${() => setPanel(panel === 'settings' ? '' : 'settings')}>${t('spSettings')}</button>
       ${supervisor && html`<button type="button" aria-expanded=${panel === 'monitor' ? 'true' : 'false'} onClick=${() => setPanel(panel === 'monitor' ? '' : 'monitor')}>${t('spMonitor')}</button>`}
+      ${textAllowed !== false && html`<button type="button" aria-expanded=${panel === 'message' ? 'true' : 'false'} onClick=${() => setPanel(panel === 'message' ? '' : 'message')}>${tt('message')}</button>`}
     </div>
+    ${panel === 'message' && textAllowed !== false && html`<${MessagePanel} number=${liveCall ? customerNumber(liveCall.conv) : (lastData.phoneNumber || '')} conversationId=${liveId} />`}
     ${panel === 'monitor' && html`<${Monitor} me=${me} />`}
     ${panel === 'info' && html`<${Information} callId=${lastCallId} data=${lastData} />`}
     ${panel === 'settings' && html`<${Settings} settings=${settings} bridge=${bridge} onSave=${saveSettings} />`}
@@ -490,7 +555,7 @@ function Call({ conv, mine, phase: ph, now, onChanged }) {
           <input name="digits" value=${digits} required maxlength="64" pattern="[0-9*#A-Da-d]+" inputmode="tel" autocomplete="off"
             onInput=${(e) => setDigits(e.currentTarget.value.toUpperCase())} /></label>
         <button type="submit" disabled=${busy}>${t('spSendDtmf')}</button>
-        <${Keypad} label=${t('spKeypad')} onKey=${(k) => setDigits((d) => d + k)} />
+        <${Keypad} label=${t('spKeypad')} onKey=${(k) => { if (!phoneKey(k)) setDigits((d) => d + k); }} />
       </form>
       ${transferOpen && !consulting && html`<${Transfer} conv=${conv} mine=${mine} busy=${busy} canConsult=${!!object && others.length === 1}
         onTransfer=${async (kind, target, attended) => {

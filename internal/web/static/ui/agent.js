@@ -14,6 +14,7 @@ import { openNotifications } from './notifications.js';
 import { ErrorBox } from './errors.js';
 import { t, getLang } from './i18n.js';
 import { OutboundDesk } from './desk.js';
+import { CallRecordings } from './telephony.js';
 import { myParticipant, phase, otherParty, elapsed, newerStatus, useNow, useCallAction } from './calls.js';
 
 const html = htm.bind(h);
@@ -384,6 +385,7 @@ function Call({ conv, mine, phase: ph, now, onChanged, onDismiss }) {
       }} />`}`}
     ${(ph === 'wrapup' || ph === 'wrapupOptional') && html`<${WrapupForm} conv=${conv} mine=${mine} optional=${ph === 'wrapupOptional'}
       onSubmit=${(body) => act(async () => { await api(partPath(conv.id, mine.id), { method: 'PATCH', body }); onDismiss(); })} busy=${busy} />`}
+    ${ph !== 'alerting' && ph !== 'dialing' && html`<${CallRecordings} conv=${conv} mine=${mine} live=${ph === 'connected' || ph === 'held'} />`}
     <${ErrorBox} error=${error} />
   </article>`;
 }

@@ -5,6 +5,17 @@ import { getToken, refresh, startLogin } from './auth.js';
 
 export const PAGE_SIZE = 25;
 
+// loginHandler is called when the server refuses the token even after a
+// refresh. The console's default leaves for the login page; the softphone
+// sets its own (framed by a CRM, the login page opens in a popup that only
+// a click may open). It resolves true once a new token is stored (the
+// request is then sent again), false to give up (the caller gets a 401
+// ApiError saying the session expired).
+let loginHandler = async () => { await startLogin(); return false; };
+export function setLoginHandler(fn) {
+  loginHandler = fn;
+}
+
 // ApiError mirrors the server's error body {status, code, message, details}.
 // status 0 means the request never got an answer.
 export class ApiError extends Error {
@@ -38,7 +49,7 @@ export async function api(path, { method = 'GET', body, query } = {}) {
     // flight; then the new token just needs a retry.
     const renewed = getToken()?.access_token !== token || (await refresh());
     if (renewed) ({ res } = await send(url, method, body));
-    if (res.status === 401) await startLogin();
+    if (res.status === 401 && (await loginHandler())) ({ res } = await send(url, method, body));
   }
   const text = await res.text();
   let data = null;
@@ -47,6 +58,7 @@ export async function api(path, { method = 'GET', body, query } = {}) {
   } catch {
     // Not JSON (a proxy's error page, say): report the status alone.
   }
+  if (res.status === 401) throw new ApiError(401, { ...data, code: 'session.expired', message: data?.message || 'Your session has expired: sign in again.' });
   if (!res.ok) throw new ApiError(res.status, data);
   return data;
 }

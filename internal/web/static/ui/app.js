@@ -11,6 +11,8 @@ import { ErrorBox } from './errors.js';
 import { AgentView } from './agent.js';
 import { SchemasSection, ContactListsSection, DncSection, CampaignsSection, CallbacksSection } from './outbound.js';
 import { CallCentersSection } from './crm.js';
+import { TrunksSection, RecordingsSection } from './telephony.js';
+import { PromptsSection } from './prompts.js';
 
 const html = htm.bind(h);
 
@@ -219,14 +221,17 @@ const specs = {
   },
   queues: {
     path: '/api/v2/routing/queues',
-    columns: [col('name'), col('description'), col('memberCount', 'members')],
+    columns: [col('name'), col('description'), col('memberCount', 'members'), col('waitPrompt', 'waitPrompt'), col('holdMusic', 'holdMusic')],
     rowName: (q) => q.name,
     createLabel: 'createQueue',
     fields: [
       { name: 'name', label: 'name', required: true },
       { name: 'description', label: 'description' },
+      // Waiting audio: prompt names (the Prompts tab); empty = queue-wait, moh.
+      { name: 'waitPrompt', label: 'waitPrompt' },
+      { name: 'holdMusic', label: 'holdMusic' },
     ],
-    toBody: (v) => ({ name: v.name, description: v.description }),
+    toBody: (v) => ({ name: v.name, description: v.description, waitPrompt: v.waitPrompt || undefined, holdMusic: v.holdMusic || undefined }),
   },
   wrapupcodes: {
     path: '/api/v2/routing/wrapupcodes',
@@ -387,13 +392,15 @@ function Members({ queue, isAdmin, onClose }) {
 // ---- shell ----------------------------------------------------------------
 
 const TABS = ['users', 'devices', 'skills', 'queues', 'wrapupcodes', 'presence', 'clients',
-  'schemas', 'contactlists', 'dnclists', 'campaigns', 'callbacks', 'callcenters', 'agent'];
+  'schemas', 'contactlists', 'dnclists', 'campaigns', 'callbacks', 'callcenters', 'trunks', 'recordings', 'prompts', 'agent'];
 // The outbound and CRM tabs are for supervisors and admins; agents also get Callbacks.
-const SUPERVISOR_TABS = new Set(['schemas', 'contactlists', 'dnclists', 'campaigns', 'callcenters']);
+const SUPERVISOR_TABS = new Set(['schemas', 'contactlists', 'dnclists', 'campaigns', 'callcenters', 'recordings', 'prompts']);
+const ADMIN_TABS = new Set(['trunks']); // telephony.js
 const tabsFor = (me) => {
   const roles = me?.roles || [];
   const supervisor = roles.includes('admin') || roles.includes('supervisor');
-  return TABS.filter((name) => (SUPERVISOR_TABS.has(name) ? supervisor : name !== 'callbacks' || supervisor || roles.includes('agent')));
+  return TABS.filter((name) => (ADMIN_TABS.has(name) ? roles.includes('admin')
+    : SUPERVISOR_TABS.has(name) ? supervisor : name !== 'callbacks' || supervisor || roles.includes('agent')));
 };
 // The tab named by the hash, else the default: the Agent view for agent-only
 // users (their day is spent there), Users for everyone else.
@@ -408,6 +415,9 @@ function Section({ tab, me, isAdmin }) {
   if (tab === 'campaigns') return html`<${CampaignsSection} isAdmin=${isAdmin} />`;
   if (tab === 'callbacks') return html`<${CallbacksSection} me=${me} />`;
   if (tab === 'callcenters') return html`<${CallCentersSection} isAdmin=${isAdmin} />`;
+  if (tab === 'trunks') return html`<${TrunksSection} isAdmin=${isAdmin} />`;
+  if (tab === 'recordings') return html`<${RecordingsSection} />`;
+  if (tab === 'prompts') return html`<${PromptsSection} isAdmin=${isAdmin} />`; // prompts.js
   if (tab === 'queues') return html`<${QueuesSection} isAdmin=${isAdmin} />`;
   if (tab === 'clients') return html`<${ClientsSection} isAdmin=${isAdmin} />`;
   return html`<${Resource} key=${tab} spec=${specs[tab]} me=${me} isAdmin=${isAdmin} />`;

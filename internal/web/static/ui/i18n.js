@@ -156,6 +156,7 @@ const en = {
   spNoAgentsOnCalls: 'No agents on calls.', spSync: 'Sync', spSynced: 'Synced with {name}.', spKeypad: 'Keypad',
   // CRM call centers (crm.js)
   callcenters: 'Call centers',
+  trunks: 'SIP trunks', recordings: 'Recordings', prompts: 'Prompts', waitPrompt: 'Waiting prompt', holdMusic: 'Music while waiting',
   ccNew: 'New call center', ccNewFromXml: 'New from XML', ccEdit: 'Edit call center {name}', ccSave: 'Save call center',
   ccConnector: 'Connector', ccInternalName: 'Internal name', ccDisplayName: 'Display name', ccFromName: 'From the name',
   ccHeight: 'Softphone height (px)', ccWidth: 'Softphone width (px)', ccCompat: 'Compatibility mode',
@@ -357,6 +358,7 @@ const es = {
   spNoAgentsOnCalls: 'Ningún agente en llamada.', spSync: 'Sincronizar', spSynced: 'Sincronizada con {name}.', spKeypad: 'Teclado',
   // Centros de llamadas CRM (crm.js)
   callcenters: 'Centros de llamadas',
+  trunks: 'Troncales SIP', recordings: 'Grabaciones', prompts: 'Locuciones', waitPrompt: 'Locución de espera', holdMusic: 'Música de espera',
   ccNew: 'Nuevo centro de llamadas', ccNewFromXml: 'Nuevo desde XML', ccEdit: 'Editar el centro de llamadas {name}', ccSave: 'Guardar centro de llamadas',
   ccConnector: 'Conector', ccInternalName: 'Nombre interno', ccDisplayName: 'Nombre visible', ccFromName: 'Del nombre',
   ccHeight: 'Alto del softphone (px)', ccWidth: 'Ancho del softphone (px)', ccCompat: 'Modo de compatibilidad',

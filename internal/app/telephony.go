@@ -1,0 +1,151 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/centralita/centralita/internal/bus"
+	"github.com/centralita/centralita/internal/config"
+	"github.com/centralita/centralita/internal/conversation"
+	"github.com/centralita/centralita/internal/telephony/sim"
+	"github.com/centralita/centralita/internal/telephony/sip"
+	"github.com/centralita/centralita/internal/trunk"
+)
+
+// The switch calls go through (config telephony): the simulated one, or
+// the SIP switch with its registrar, the trunks from the store and the
+// recordings directory. See docs/telephony.md.
+
+// buildSwitch makes cc.sw (and cc.sim or cc.sip). The SIP switch listens
+// at once: phones may register before Start.
+func (a *App) buildSwitch(ctx context.Context, numbers func(string) sim.Party) error {
+	cc := a.cc
+	dir := a.Config.RecordingsPath()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("setting recordings_dir = %q: cannot create directory: %w", dir, err)
+	}
+	if a.Config.Telephony != config.TelephonySIP {
+		cc.sim = sim.New(a.Clock, sim.Options{Numbers: numbers, RecordingDir: dir})
+		cc.sw = cc.sim
+		return nil
+	}
+	reg, err := sip.New(sip.Config{Credentials: a.Directory, Clock: a.Clock, Logger: a.Log})
+	if err != nil {
+		return err
+	}
+	trunks, err := a.sipTrunks(ctx)
+	if err != nil {
+		return err
+	}
+	lo, hi, err := a.Config.RTPPortRange()
+	if err != nil {
+		return fmt.Errorf("setting rtp_ports = %q: %w", a.Config.RTPPorts, err)
+	}
+	opts := sip.Options{Listen: a.Config.SIPListen, Registrar: reg, Trunks: trunks, RTPPortMin: lo, RTPPortMax: hi, RecordingDir: dir,
+		Clock: a.Clock, Logger: a.Log}
+	if opts.Browsers, err = a.browserPhones(); err != nil { // the softphone page as phone (browserphone.go)
+		return err
+	}
+	sw, err := sip.NewSwitch(opts)
+	if err != nil {
+		return fmt.Errorf("setting sip_listen = %q: %w", a.Config.SIPListen, err)
+	}
+	cc.sip, cc.reg, cc.sw = sw, reg, sw
+	a.Log.Info("sip switch listening", "sip", sw.Addr().String(), "rtp", a.Config.RTPPorts, "trunks", len(trunks), "recordings", dir)
+	return nil
+}
+
+// sipTrunks reads the trunks from the store as the switch takes them.
+func (a *App) sipTrunks(ctx context.Context) ([]sip.Trunk, error) {
+	live, err := a.Trunks.Live(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sip trunks: %w", err)
+	}
+	out := make([]sip.Trunk, len(live))
+	for i, t := range live {
+		// DIDs are not passed on: the switch takes any number from an
+		// inbound trunk, and the conversations route it (SetNumberPlan);
+		// a number that routes nowhere is rejected there.
+		out[i] = sip.Trunk{Name: t.Name, Address: t.Address, Username: t.Username, Password: t.Password,
+			Country: t.DefaultCountry, CallerID: t.CallerID, Inbound: true}
+	}
+	return out, nil
+}
+
+// wireTelephony connects the conversations to the number plan (DIDs →
+// queues), the recordings index and, for SIP, trunk changes.
+func (a *App) wireTelephony() {
+	a.Conversations.SetNumberPlan(a.Trunks.Route)
+	a.cc.recorded = make(chan conversation.RecordingDone, 256)
+	a.Conversations.OnRecording(func(r conversation.RecordingDone) {
+		select {
+		case a.cc.recorded <- r:
+		default:
+			go a.indexRecording(context.Background(), r) // a burst: never block the conversations
+		}
+	})
+	a.Outbox.OnCommit(a.trunksChanged)
+}
+
+// runRecordings indexes finished recordings until ctx ends.
+func (a *App) runRecordings(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-a.cc.recorded:
+			a.indexRecording(ctx, r)
+		}
+	}
+}
+
+func (a *App) indexRecording(ctx context.Context, r conversation.RecordingDone) {
+	rec, err := a.Recordings.Add(ctx, r.ConversationID, r.ParticipantID, r.UserID, r.File, r.End)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.Log.Warn("recording not indexed", "conversation", r.ConversationID, "file", r.File, "err", err)
+		}
+		return
+	}
+	a.recordingsIndexed.Inc()
+	a.Log.Info("recording indexed", "conversation", r.ConversationID, "recording", rec.ID, "durationMs", rec.Duration.Milliseconds())
+}
+
+// trunksChanged reloads the SIP switch's trunks after an administrator
+// changed one.
+func (a *App) trunksChanged(ev bus.Event) {
+	if !strings.HasPrefix(ev.Topic, trunk.TopicPrefix) || a.cc.sip == nil {
+		return
+	}
+	ctx := context.Background()
+	trunks, err := a.sipTrunks(ctx)
+	if err == nil {
+		err = a.cc.sip.SetTrunks(trunks)
+	}
+	if err != nil {
+		a.Log.Error("sip trunks: reload failed; the switch keeps the previous ones", "err", err)
+		return
+	}
+	a.Log.Info("sip trunks reloaded", "trunks", len(trunks))
+}
+
+// registerTelephonyMetrics adds the telephony gauges: stations with a
+// registered phone (SIP only) and recordings indexed.
+func (a *App) registerTelephonyMetrics() {
+	if reg := a.cc.reg; reg != nil {
+		a.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "centralita_sip_registered_stations",
+			Help: "Stations with at least one registered SIP contact."},
+			func() float64 { return float64(len(reg.Stations())) }))
+	}
+	a.registry.MustRegister(a.recordingsIndexed)
+}
+
+// SIPSwitch is the SIP switch when telephony is sip (nil otherwise).
+func (a *App) SIPSwitch() *sip.Switch { return a.cc.sip }
+
+// Registrar is the SIP registrar when telephony is sip (nil otherwise).
+func (a *App) Registrar() *sip.Registrar { return a.cc.reg }

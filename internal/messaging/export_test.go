@@ -1,0 +1,4 @@
+package messaging
+
+// GuardedClient exposes the webhook client to the tests.
+var GuardedClient = guardedClient

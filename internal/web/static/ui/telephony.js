@@ -1,0 +1,285 @@
+// Telephony in the console: SIP trunks (admins) and call recordings
+// (supervisors and admins; agents for their own calls, from the Agent
+// view). Everything goes through the public API: /api/v2/telephony/sip/trunks
+// and /api/v2/conversations/{id}/recordings (docs/telephony.md).
+
+import { h } from 'preact';
+import { useState, useEffect } from 'preact/hooks';
+import htm from 'htm';
+import { api, listAll } from './api.js';
+import { getToken } from './auth.js';
+import { ErrorBox } from './errors.js';
+import { t, getLang } from './i18n.js';
+
+const html = htm.bind(h);
+const enc = encodeURIComponent;
+const TRUNKS = '/api/v2/telephony/sip/trunks';
+
+// This page's own texts (the shared dictionary only holds the tab names).
+const texts = {
+  en: {
+    trunkAddress: 'Address (host:port)', trunkUser: 'Digest user', trunkPassword: 'Digest password',
+    trunkCountry: 'Default country', trunkCallerId: 'Caller id', trunkDids: 'Numbers (DIDs)',
+    trunkDidsHint: 'One per line: number = queue, e.g. +34910000001 = Ventas',
+    createTrunk: 'Add trunk', trunkPasswordSet: 'set', trunkNoPassword: 'none',
+    trunkUnknownQueue: 'No queue named "{name}" (line {line}).', trunkBadLine: 'Line {line} is not "number = queue".',
+    recConversation: 'Conversation id', recShow: 'Show recordings', recNone: 'No recordings for this conversation.',
+    recStart: 'Started', recDuration: 'Duration', recParticipant: 'Participant', recPlay: 'Play', recStopPlaying: 'Stop', recDownload: 'Download',
+    recIntro: 'Recordings are stereo WAV files: left is what the recorded party said, right what it heard.',
+    recRecord: 'Record', recStop: 'Stop recording', recordings: 'Recordings',
+  },
+  es: {
+    trunkAddress: 'Dirección (host:puerto)', trunkUser: 'Usuario digest', trunkPassword: 'Contraseña digest',
+    trunkCountry: 'País por defecto', trunkCallerId: 'Identificador de llamada', trunkDids: 'Números (DDI)',
+    trunkDidsHint: 'Uno por línea: número = cola, p. ej. +34910000001 = Ventas',
+    createTrunk: 'Añadir troncal', trunkPasswordSet: 'sí', trunkNoPassword: 'no',
+    trunkUnknownQueue: 'No hay una cola llamada "{name}" (línea {line}).', trunkBadLine: 'La línea {line} no es "número = cola".',
+    recConversation: 'Id de la conversación', recShow: 'Ver grabaciones', recNone: 'Esta conversación no tiene grabaciones.',
+    recStart: 'Inicio', recDuration: 'Duración', recParticipant: 'Participante', recPlay: 'Escuchar', recStopPlaying: 'Parar', recDownload: 'Descargar',
+    recIntro: 'Las grabaciones son WAV estéreo: a la izquierda lo que dijo la parte grabada, a la derecha lo que oyó.',
+    recRecord: 'Grabar', recStop: 'Dejar de grabar', recordings: 'Grabaciones',
+  },
+};
+function tt(key, params) {
+  const dict = texts[getLang()] || texts.en;
+  let s = dict[key] ?? texts.en[key];
+  if (s === undefined) return t(key, params);
+  for (const [k, v] of Object.entries(params || {})) s = s.replaceAll(`{${k}}`, String(v));
+  return s;
+}
+
+const seconds = (ms) => `${Math.round((ms || 0) / 100) / 10} s`;
+
+// ---- trunks -----------------------------------------------------------------
+
+// parseDids reads "number = queue name" lines into the API's dids.
+export function parseDids(text, queues) {
+  const dids = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (!line) continue;
+    const m = line.match(/^([^=]+)=(.+)$/);
+    if (!m) throw { message: tt('trunkBadLine', { line: i + 1 }) };
+    const name = m[2].trim();
+    const q = queues.find((x) => x.name.toLowerCase() === name.toLowerCase() || x.id === name);
+    if (!q) throw { message: tt('trunkUnknownQueue', { name, line: i + 1 }) };
+    dids.push({ number: m[1].trim(), queueId: q.id });
+  }
+  return dids;
+}
+
+const emptyTrunk = { name: '', address: '', username: '', password: '', defaultCountry: 'ES', callerId: '', dids: '' };
+
+export function TrunksSection({ isAdmin }) {
+  const [trunks, setTrunks] = useState(null);
+  const [queues, setQueues] = useState([]);
+  const [values, setValues] = useState(emptyTrunk);
+  const [error, setError] = useState(null);
+  const [formError, setFormError] = useState(null);
+  const [status, setStatus] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [version, setVersion] = useState(0);
+  const reload = () => setVersion((v) => v + 1);
+
+  useEffect(() => {
+    api(TRUNKS).then((d) => { setTrunks(d?.entities || []); setError(null); }).catch(setError);
+  }, [version]);
+  useEffect(() => { listAll('/api/v2/routing/queues').then(setQueues).catch(setError); }, []);
+  const queueName = (id) => queues.find((q) => q.id === id)?.name || id;
+
+  const submit = async (e) => {
+    e.preventDefault();
+    setBusy(true);
+    setFormError(null);
+    setStatus('');
+    try {
+      const body = { name: values.name, address: values.address, defaultCountry: values.defaultCountry,
+        dids: parseDids(values.dids, queues) };
+      if (values.username) body.username = values.username;
+      if (values.password) body.password = values.password;
+      if (values.callerId) body.callerId = values.callerId;
+      await api(TRUNKS, { method: 'POST', body });
+      setValues(emptyTrunk);
+      setStatus('created');
+      reload();
+    } catch (err) {
+      setFormError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const remove = async (tr) => {
+    setError(null);
+    setStatus('');
+    try {
+      await api(`${TRUNKS}/${enc(tr.id)}`, { method: 'DELETE' });
+      setStatus('deleted');
+      reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const set = (name) => (e) => setValues({ ...values, [name]: e.currentTarget.value });
+  const invalid = new Set((formError?.details || []).map((d) => d.fieldName.replace(/\[.*$/, '')));
+  const field = (name, label, type = 'text', required = false) => html`<label>
+    <span>${tt(label)}</span>
+    <input name=${name} type=${type} value=${values[name]} required=${required}
+      autocomplete=${type === 'password' ? 'new-password' : 'off'}
+      aria-invalid=${invalid.has(name) ? 'true' : undefined} onInput=${set(name)} />
+  </label>`;
+
+  return html`<div class="resource trunks">
+    ${isAdmin && html`<form class="create" onSubmit=${submit} aria-label=${tt('createTrunk')}>
+      ${field('name', 'name', 'text', true)}
+      ${field('address', 'trunkAddress', 'text', true)}
+      ${field('username', 'trunkUser')}
+      ${field('password', 'trunkPassword', 'password')}
+      ${field('defaultCountry', 'trunkCountry')}
+      ${field('callerId', 'trunkCallerId', 'tel')}
+      <label class="full" style=${{ flexBasis: '100%' }}><span>${tt('trunkDids')}</span>
+        <textarea name="dids" rows="3" style=${{ width: '100%', maxWidth: '40rem' }} placeholder=${tt('trunkDidsHint')} value=${values.dids}
+          aria-invalid=${invalid.has('dids') ? 'true' : undefined} onInput=${set('dids')}></textarea>
+      </label>
+      <button type="submit" disabled=${busy}>${tt('createTrunk')}</button>
+      <${ErrorBox} error=${formError} />
+    </form>`}
+    <p class="status" role="status">${status && t(status)}</p>
+    <${ErrorBox} error=${error} />
+    ${trunks && (trunks.length === 0
+      ? html`<p class="empty">${t('empty')}</p>`
+      : html`<table>
+        <thead><tr>
+          <th scope="col">${t('name')}</th><th scope="col">${tt('trunkAddress')}</th><th scope="col">${tt('trunkUser')}</th>
+          <th scope="col">${tt('trunkPassword')}</th><th scope="col">${tt('trunkCountry')}</th><th scope="col">${tt('trunkCallerId')}</th>
+          <th scope="col">${tt('trunkDids')}</th>
+          ${isAdmin && html`<th scope="col"><span class="visually-hidden">${t('actions')}</span></th>`}
+        </tr></thead>
+        <tbody>${trunks.map((tr) => html`<tr key=${tr.id}>
+          <td>${tr.name}</td><td>${tr.address}</td><td>${tr.username || '—'}</td>
+          <td>${tr.hasPassword ? tt('trunkPasswordSet') : tt('trunkNoPassword')}</td>
+          <td>${tr.defaultCountry || '—'}</td><td>${tr.callerId || '—'}</td>
+          <td>${(tr.dids || []).length === 0 ? '—' : html`<ul class="dids">${tr.dids.map((d) => html`<li key=${d.number}>${d.number} → ${queueName(d.queueId)}</li>`)}</ul>`}</td>
+          ${isAdmin && html`<td><button type="button" class="danger" aria-label=${t('deleteItem', { name: tr.name })}
+            onClick=${() => remove(tr)}>${t('delete')}</button></td>`}
+        </tr>`)}</tbody>
+      </table>`)}
+  </div>`;
+}
+
+// ---- recordings -------------------------------------------------------------
+
+// fetchAudio downloads a recording's WAV with the bearer token (a media
+// element cannot send one, and the console's CSP keeps blob: media out):
+// it is played through Web Audio and offered as a download link.
+async function fetchAudio(rec) {
+  await api(rec.selfUri); // refreshes the token first if it expired
+  const res = await fetch(rec.mediaUris.S.mediaUri, { headers: { Authorization: 'Bearer ' + getToken()?.access_token } });
+  if (!res.ok) throw { status: res.status, message: `HTTP ${res.status}` };
+  return res.arrayBuffer();
+}
+
+let audioCtx = null;
+
+function RecordingRow({ rec }) {
+  const [clip, setClip] = useState(null); // { buffer, url }
+  const [playing, setPlaying] = useState(null); // the source node while it plays
+  const [error, setError] = useState(null);
+  useEffect(() => () => { if (clip) URL.revokeObjectURL(clip.url); }, [clip]);
+  useEffect(() => () => playing?.stop(), [playing]);
+  const play = async () => {
+    setError(null);
+    try {
+      audioCtx = audioCtx || new AudioContext();
+      let c = clip;
+      if (!c) {
+        const bytes = await fetchAudio(rec);
+        const url = URL.createObjectURL(new Blob([bytes], { type: 'audio/wav' }));
+        c = { buffer: await audioCtx.decodeAudioData(bytes.slice(0)), url };
+        setClip(c);
+      }
+      await audioCtx.resume();
+      const src = audioCtx.createBufferSource();
+      src.buffer = c.buffer;
+      src.connect(audioCtx.destination);
+      src.onended = () => setPlaying((p) => (p === src ? null : p));
+      src.start();
+      setPlaying(src);
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const stop = () => { playing?.stop(); setPlaying(null); };
+  return html`<tr data-recording=${rec.id} data-duration=${clip ? clip.buffer.duration.toFixed(2) : undefined}>
+    <td><time datetime=${rec.startTime}>${new Date(rec.startTime).toLocaleString(getLang())}</time></td>
+    <td>${seconds(rec.durationMs)}</td>
+    <td>${rec.participantId.slice(0, 8)}</td>
+    <td><div class="row">
+      ${playing
+        ? html`<button type="button" onClick=${stop}>${tt('recStopPlaying')}</button>`
+        : html`<button type="button" onClick=${play}>${tt('recPlay')}</button>`}
+      ${clip && html`<a href=${clip.url} download=${`recording-${rec.id}.wav`}>${tt('recDownload')}</a>`}
+    </div><${ErrorBox} error=${error} /></td>
+  </tr>`;
+}
+
+// RecordingsList shows a conversation's recordings with a player each.
+export function RecordingsList({ conversationId, version = 0 }) {
+  const [recs, setRecs] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    if (!conversationId) return;
+    api(`/api/v2/conversations/${enc(conversationId)}/recordings`)
+      .then((d) => { setRecs(d || []); setError(null); })
+      .catch(setError);
+  }, [conversationId, version]);
+  if (error) return html`<${ErrorBox} error=${error} />`;
+  if (!recs) return null;
+  if (recs.length === 0) return html`<p class="empty">${tt('recNone')}</p>`;
+  return html`<table class="recordings">
+    <thead><tr><th scope="col">${tt('recStart')}</th><th scope="col">${tt('recDuration')}</th>
+      <th scope="col">${tt('recParticipant')}</th><th scope="col"><span class="visually-hidden">${tt('recPlay')}</span></th></tr></thead>
+    <tbody>${recs.map((r) => html`<${RecordingRow} key=${r.id} rec=${r} />`)}</tbody>
+  </table>`;
+}
+
+// CallRecordings is the Agent view's part of a call: a record toggle for
+// the agent's own leg while connected, and the call's recordings.
+export function CallRecordings({ conv, mine, live }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const [version, setVersion] = useState(0);
+  const toggle = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api(`/api/v2/conversations/calls/${enc(conv.id)}/participants/${enc(mine.id)}`, { method: 'PATCH', body: { recording: !mine.recording } });
+      // The file is indexed once the switch closes it: look again shortly.
+      if (mine.recording) setTimeout(() => setVersion((v) => v + 1), 1000);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<div class="call-recordings">
+    ${live && html`<button type="button" aria-pressed=${mine.recording ? 'true' : 'false'} disabled=${busy}
+      onClick=${toggle}>${mine.recording ? tt('recStop') : tt('recRecord')}</button>`}
+    <${ErrorBox} error=${error} />
+    <${RecordingsList} conversationId=${conv.id} version=${version + (mine.recording ? 1 : 0)} />
+  </div>`;
+}
+
+export function RecordingsSection() {
+  const [input, setInput] = useState(() => new URLSearchParams(location.search).get('conversationId') || '');
+  const [shown, setShown] = useState(input);
+  return html`<div class="resource recordings-section">
+    <p>${tt('recIntro')}</p>
+    <form class="create" onSubmit=${(e) => { e.preventDefault(); setShown(input.trim()); }}>
+      <label><span>${tt('recConversation')}</span>
+        <input name="conversationId" value=${input} required size="40" onInput=${(e) => setInput(e.currentTarget.value)} /></label>
+      <button type="submit">${tt('recShow')}</button>
+    </form>
+    ${shown && html`<${RecordingsList} key=${shown} conversationId=${shown} />`}
+  </div>`;
+}
