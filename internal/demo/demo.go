@@ -23,7 +23,8 @@ const (
 	ClientSecret = "demo-secret"
 )
 
-// StationPassword is the password of the demo stations 1001..1005.
+// StationPassword is the password of the demo stations 1001..1005 (SIP)
+// and 1101..1105 (browser phones).
 const StationPassword = "device"
 
 // Login is one demo login.
@@ -98,6 +99,18 @@ func seed(ctx context.Context, dir *directory.Service, au *auth.Service) error {
 			continue
 		}
 		if _, err := dir.CreateStation(ctx, directory.StationInput{Name: name, Type: directory.StationSIP, Password: StationPassword}); err != nil {
+			return fmt.Errorf("demo station %s: %w", name, err)
+		}
+	}
+	// Browser phones 1101..1105: with the SIP switch the softphone page
+	// itself carries the call audio (WebRTC); on the simulated switch they
+	// behave like any other station.
+	for i := 1; i <= 5; i++ {
+		name := fmt.Sprintf("110%d", i)
+		if _, err := dir.GetStationByName(ctx, name); err == nil {
+			continue
+		}
+		if _, err := dir.CreateStation(ctx, directory.StationInput{Name: name, Type: directory.StationWebRTC, Password: StationPassword}); err != nil {
 			return fmt.Errorf("demo station %s: %w", name, err)
 		}
 	}
