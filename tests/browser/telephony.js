@@ -77,7 +77,10 @@ async function main() {
     await shot(page, 'telephony-trunks.png');
     await row.getByRole('button', { name: 'Delete Carrier B', exact: true }).click();
     await visible(panel.getByRole('status').filter({ hasText: 'Deleted.' }), 'the "Deleted." status');
-    check((await panel.getByRole('cell', { name: 'Carrier B', exact: true }).count()) === 0, 'Carrier B is still listed');
+    // The list reloads after the status shows: wait (bounded) for the row to go.
+    const gone = await panel.getByRole('cell', { name: 'Carrier B', exact: true })
+      .waitFor({ state: 'detached', timeout: 10000 }).then(() => true, () => false);
+    check(gone, 'Carrier B is still listed');
   });
 
   await step('recordings of a conversation play', async () => {

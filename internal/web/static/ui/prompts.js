@@ -69,7 +69,7 @@ async function upload(prompt, file) {
   return data;
 }
 
-// The console's CSP admits media from 'self' only and an <audio> element
+// The console's CSP admits media only from the server itself and an <audio> element
 // cannot send the bearer token, so prompts play through Web Audio from
 // the downloaded bytes (as recordings do).
 let audioCtx = null;
