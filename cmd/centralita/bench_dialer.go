@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,6 +25,7 @@ func benchDialerCmd() *cobra.Command {
 		workers int
 		target  float64
 		warmup  float64
+		only    []string
 	)
 	c := &cobra.Command{
 		Use:   "dialer",
@@ -40,7 +43,8 @@ customers.
 Prints occupancy (handle time / logged-in time), abandonment (% of live
 answers) and talk-minutes per agent-hour for both modes next to the §3.5
 baseline; the last line is a JSON object. --quick runs agents {10, 100} ×
-p {0.1, 0.3} × AHT 120 s, 1 replication.`,
+p {0.1, 0.3} × AHT 120 s, 1 replication. --cell agents/p/aht (repeatable, e.g.
+--cell 100/0.1/60) runs only the given cells, with --reps replications.`,
 		Args: cobra.NoArgs,
 	}
 	f := c.Flags()
@@ -50,6 +54,7 @@ p {0.1, 0.3} × AHT 120 s, 1 replication.`,
 	f.Float64Var(&hours, "hours", 8, "shift length in hours")
 	f.IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "replications run in parallel")
 	f.Float64Var(&warmup, "warmup", 0, "predictive: hours of an uncounted warm-up shift before each replication whose learned estimates (pacing.Model) carry over, as the live dialer carries them from a previous shift; 0: cold start")
+	f.StringArrayVar(&only, "cell", nil, "run only this cell, agents/p/aht-seconds (e.g. 100/0.1/60); repeatable")
 	f.Float64Var(&target, "target", 0, "predictive abandonment target in % of live answers (0: 0.95 × the 3 % cap, under a guard band)")
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		cells := dialersim.Grid()
@@ -57,6 +62,19 @@ p {0.1, 0.3} × AHT 120 s, 1 replication.`,
 			cells = dialersim.QuickGrid()
 			if !f.Changed("reps") {
 				reps = 1
+			}
+		}
+		if len(only) > 0 {
+			if quick {
+				return fmt.Errorf("--cell and --quick: give one or the other")
+			}
+			cells = cells[:0]
+			for _, spec := range only {
+				c, err := parseDialerCell(spec)
+				if err != nil {
+					return err
+				}
+				cells = append(cells, c)
 			}
 		}
 		if reps < 1 || hours <= 0 || warmup < 0 {
@@ -79,6 +97,31 @@ p {0.1, 0.3} × AHT 120 s, 1 replication.`,
 		return printDialerBench(w, res, warmup, time.Since(start))
 	}
 	return c
+}
+
+// parseDialerCell reads a --cell value: agents/p/aht-seconds, e.g.
+// 100/0.1/60. Cells off the grid are allowed (they have no baseline).
+func parseDialerCell(spec string) (dialersim.Cell, error) {
+	bad := func(why string) (dialersim.Cell, error) {
+		return dialersim.Cell{}, fmt.Errorf("--cell %q: %s (want agents/p/aht-seconds, e.g. 100/0.1/60)", spec, why)
+	}
+	parts := strings.Split(spec, "/")
+	if len(parts) != 3 {
+		return bad("not three fields separated by /")
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(parts[0]))
+	if err != nil || n < 1 {
+		return bad("agents must be a whole number ≥ 1")
+	}
+	p, err := strconv.ParseFloat(strings.TrimSpace(parts[1]), 64)
+	if err != nil || !(p > 0 && p <= 1) {
+		return bad("p must be a number in (0, 1]")
+	}
+	aht, err := strconv.ParseFloat(strings.TrimSpace(parts[2]), 64)
+	if err != nil || !(aht >= 1 && aht <= 86400) {
+		return bad("aht must be a number of seconds in [1, 86400]")
+	}
+	return dialersim.Cell{Agents: n, P: p, AHT: time.Duration(aht * float64(time.Second))}, nil
 }
 
 func printDialerBench(w io.Writer, res []dialersim.CellResult, warmup float64, elapsed time.Duration) error {

@@ -13,8 +13,10 @@
 //   - Preview: 0 (the agent sees the record and dials).
 //   - Progressive: max(0, Idle − len(InFlight)), one call per free agent.
 //   - Power: max(0, ceil(Ratio × Idle) − len(InFlight)).
-//   - Predictive: below; never fewer calls than progressive, and exactly
-//     progressive while the abandonment cap is at risk.
+//   - Predictive: below; never fewer calls than progressive; while the
+//     abandonment cap is at risk, calls of negligible risk only at the
+//     start of a day and in teams of 20 agents or more, else exactly
+//     progressive.
 //
 // # Observation contract
 //
@@ -61,7 +63,10 @@
 // the conditional probability of F_L), and n is the number of new calls
 // placed before this one. Sums of independent Bernoullis are approximated
 // by a normal with continuity correction, so the marginal risk is
-// mean_k Φ((0.5 − E[X(τ_k)]) / sd[X(τ_k)]). The pacer places calls one by
+// mean_k Φ((0.5 − E[X(τ_k)]) / sd[X(τ_k)]); with at most 64 busy agents
+// and calls in flight (small teams, where the normal's tails are wrong by
+// a factor) the sums are convolved exactly instead and the risk is
+// mean_k P(X(τ_k) ≤ 0). The pacer places calls one by
 // one while that marginal risk stays at or under a threshold θ: the
 // Lagrangian form of "maximize connected calls subject to an abandonment
 // rate", in which only the marginal call's risk matters.
@@ -75,14 +80,17 @@
 //     abandonments affordable under the cap minus a guard band of about
 //     1.5 standard deviations of the count, so that a burst of abandonments
 //     early in a day (when cap × live is small) does not trip the
-//     progressive fallback below. The band's weight w is
+//     fallback below. The band's weight w is
 //     min(1, 0.2 + (agents/20)²·max(1, (0.2/p)²)): full for 20 agents or
 //     more and at low hit rates, where falling back to progressive costs
 //     most; light for small teams with high hit rates, whose days have
 //     few live answers and little to lose by the fallback;
 //
-// θ = θb · exp(S / s) (clamped to [0.0005, 0.6]; s grows with the day's
-// volume; from 20 agents up S/s is at most 0.3, since a full e-fold push
+// θ = θb · exp(S / s) (clamped to [0.0005, 0.6]; s = 5 + 0.3 × target ×
+// today's live answers grows with the day's volume, so that in large
+// campaigns the burst-to-burst noise of the count does not swing θ: a
+// swinging θ buys less occupancy for the same abandonments than a steady
+// one; from 20 agents up S/s is at most 0.3, since a full e-fold push
 // early in the day overshoots into abandonment bursts that cost more than
 // it gains), so θ grows while live answers accumulate without
 // abandonments and shrinks with every abandonment. The base θb is the controller's
@@ -91,13 +99,28 @@
 // live answers, upward only, so that small campaigns reach the target
 // within a day; that extra gain fades as (8/agents)² above 8 agents) and
 // fades as the day's volume grows (large campaigns, whose estimates are
-// already tight, are not jolted). Mid-size teams (20–74 agents) on the
+// already tight, are not jolted). Teams of 20 agents or more on the
 // default target steer to 0.967 × cap with 0.7 × the sqrt part of the
-// band: their days are long enough for the count to be steered tightly. The day's rate
-// converges to the target or the band from below. Independently of θ,
-// when one more abandonment would put today's or the 30-day rate over the
-// cap (abandoned + 1 > cap × live), Calls returns exactly the progressive
-// count.
+// band: their days are long enough for the count to be steered tightly.
+// The day's rate converges to the target or the band from below.
+//
+// Independently of θ, when one more abandonment would put today's or the
+// 30-day rate over the cap (abandoned + 1 > cap × live), pacing is soft:
+// only calls whose marginal risk is at most 0.2 %, with the hit rate
+// replaced by the upper end of its Wilson interval (2 standard errors),
+// since the soft pacing runs mostly at the start of a day, which is always
+// in that state (no live answers yet), when the estimate rests on few calls
+// and is biased low (non-live outcomes resolve sooner than live answers).
+// Such calls abandon about 0.1 % of live answers, and a large team no
+// longer sits idle while the day's first 34 live answers come in (a
+// 100-agent team at p = 0.1 used to run at 15 % occupancy for the first
+// minute of every day) or whenever a burst of abandonments reaches the
+// cap. Calls returns exactly the progressive count instead when the count
+// is over the cap (abandoned > cap × live: calls placed earlier abandoned;
+// at the start of a day, when the 30-day window has no room for one more),
+// and, in teams under 20 agents, once the day has an abandonment: their
+// cap is at risk for tens of minutes at a time late in the day, and even
+// negligible marginal risks add up to an abandonment over such a stretch.
 //
 // # Carrying estimates over
 //

@@ -73,7 +73,7 @@ type Stats struct {
 	Cap       float64 // the abandonment cap
 	Target    float64 // the rate predictive pacing steers to (the guard band may hold it lower)
 	Threshold float64 // predictive: the current marginal-risk threshold θ
-	AtRisk    bool    // predictive: the cap is at risk, pacing is progressive
+	AtRisk    bool    // predictive: one more abandonment would break the cap: soft pacing (negligible-risk calls only) or progressive
 }
 
 // Day is the abandonment record of one day (in Config.Location).
@@ -105,7 +105,12 @@ const (
 
 	thetaMin   = 0.0005
 	thetaMax   = 0.6
-	thetaBase  = 0.02   // θ's starting base
+	thetaBase  = 0.02  // θ's starting base
+	softTheta  = 0.002 // θ while the cap is at risk (soft pacing)
+	softAgents = 20    // teams this large pace softly all day at the cap (smaller ones only at the start)
+	softZ      = 2.0   // and the hit rate's upper bound then, in standard errors (Wilson)
+	exactTerms = 64    // busy agents + calls in flight up to which the risk is computed exactly
+
 	slackScale = 5.0    // abandonments per e-fold of θ
 	baseRate   = 0.0005 // integral gain, per live answer
 	fastRate   = 0.01   // extra integral gain while the day is young
@@ -115,13 +120,12 @@ const (
 	bandMin    = 0.2    // the band's least weight
 	bandHit    = 0.2    // and below this hit rate it widens (see slackTerm)
 	bandAgents = 20.0   // the band is full from this many agents up
-	propScale  = 0.1    // the proportional scale, per affordable abandonment
 	capBand0   = 2.0    // guard band under the cap, abandonments
+	propScale  = 0.3    // the proportional scale, per affordable abandonment
 	fastAgents = 8.0    // the extra gain fades as (fastAgents/agents)² above this
 	upAgents   = 20     // from this many agents up, the proportional term's
 	upClamp    = 0.3    // upward push is at most this (S/s)
-	midLo      = 20     // mid-size teams: from this many agents
-	midHi      = 75     // up to (excluded)
+	midLo      = 20     // larger teams: from this many agents
 	midTarget  = 0.967  // their target, × the cap (default target only)
 	midBand    = 0.7    // and the weight of capBand·sqrt(cap × live) in their band
 )
@@ -164,7 +168,10 @@ type Pacer struct {
 	theta                       float64
 	logBase                     float64
 	atRisk                      bool
-	agents                      int // Idle + Busy at the last decision
+	builtSoft                   bool         // the tables were built for soft pacing
+	pmf                         []float64    // exactCalls' distributions, K rows
+	lo, hi                      [kPoints]int // and their support
+	agents                      int          // Idle + Busy at the last decision
 }
 
 // New returns a Pacer for cfg at now.
@@ -247,13 +254,35 @@ func (p *Pacer) predictive(s Snapshot, prog int) int {
 	d := p.day(s.Now)
 	p.agents = s.Idle + len(s.Busy)
 	p.atRisk = p.capAtRisk(d)
+	// While the cap is at risk, only calls whose risk is negligible,
+	// judged with a pessimistic hit rate, at the start of a day (no live
+	// answers yet, so no room at all, and none abandoned) and in teams of
+	// softAgents or more while the count is not over the cap: the
+	// progressive fallback left large teams idle for the first minute of
+	// every day (a 100-agent team at p = 0.1 sat at 15 % occupancy while
+	// it waited for 34 live answers with 100 calls in flight) and cost
+	// them 5–30 points whenever a burst of abandonments reached the cap.
+	// Calls at θ = 0.2 % abandon about 0.1 % of live answers, so a large
+	// team's record regains room within a minute. Smaller teams, once the
+	// day has an abandonment, stay exactly progressive: their cap is at
+	// risk for tens of minutes at a time late in the day, and even
+	// negligible marginal risks add up to an abandonment over such a
+	// stretch (one put a 5-agent day at 3.02 %).
+	soft := false
 	if p.atRisk {
-		return prog
+		if !p.cleanStart(d) && (p.agents < softAgents || p.overCap(d)) {
+			return prog
+		}
+		soft = true
 	}
-	p.rebuild(s.Now)
-	p.theta = p.threshold(d)
-	if p.cfg.Threshold > 0 {
-		p.theta = p.cfg.Threshold
+	p.rebuild(s.Now, soft)
+	if soft {
+		p.theta = softTheta
+	} else {
+		p.theta = p.threshold(d)
+		if p.cfg.Threshold > 0 {
+			p.theta = p.cfg.Threshold
+		}
 	}
 	if s.Idle+len(s.Busy) == 0 {
 		return prog
@@ -301,6 +330,13 @@ func (p *Pacer) predictive(s Snapshot, prog int) int {
 
 	// Place calls one by one while the marginal call's risk stays ≤ θ.
 	limit := 4*(s.Idle+len(s.Busy)) + int(float64(s.Idle+len(s.Busy))/math.Max(p.p, 0.01))
+	if len(s.Busy)+len(s.InFlight) <= exactTerms {
+		n := p.exactCalls(s, limit)
+		if n < prog {
+			n = prog
+		}
+		return n
+	}
 	n := 0
 	for n < limit {
 		risk := 0.0
@@ -318,6 +354,94 @@ func (p *Pacer) predictive(s Snapshot, prog int) int {
 	}
 	if n < prog {
 		n = prog
+	}
+	return n
+}
+
+// overCap: today's or the 30-day count is over the cap already.
+func (p *Pacer) overCap(d int) bool {
+	lt, at, l30, a30 := p.counts(d)
+	return float64(at) > p.cap*float64(lt) || float64(a30) > p.cap*float64(l30)
+}
+
+// cleanStart: nothing abandoned today, and the 30-day window has room
+// for one more abandonment (or none abandoned either).
+func (p *Pacer) cleanStart(d int) bool {
+	_, at, l30, a30 := p.counts(d)
+	return at == 0 && (a30 == 0 || float64(a30+1) <= p.cap*float64(l30))
+}
+
+// exactCalls is the marginal-risk rule with the exact distribution of the
+// free agents at each τ_k (releases binomial, each in-flight call's live
+// answer a Bernoulli, the new calls binomial) instead of its normal
+// approximation: with a handful of agents and calls the normal's tails
+// are wrong by a factor, in both directions, and small teams lost
+// occupancy to it (with the exact sums 5 agents, p = 0.1, AHT 300 s gain
+// 1.1 points and 10 agents, p = 0.3, AHT 120 s 0.5 points). Cost
+// O(K·terms·(terms + limit)).
+func (p *Pacer) exactCalls(s Snapshot, limit int) int {
+	nb, m := len(s.Busy), len(s.InFlight)
+	size := nb + m + limit + 2
+	off := m + limit + 1 // index of value 0
+	if cap(p.pmf) < kPoints*size {
+		p.pmf = make([]float64, kPoints*size)
+	}
+	pm := p.pmf[:kPoints*size]
+	for i := range pm {
+		pm[i] = 0
+	}
+	base := s.Idle - s.Waiting
+	for k := 0; k < kPoints; k++ {
+		row := pm[k*size : (k+1)*size]
+		row[off] = 1
+		lo, hi := off, off // support
+		r := -math.Expm1(-(p.tau[k] + Grace.Seconds()) / p.aht)
+		for j := 0; j < nb; j++ { // one more release: shift up
+			for v := hi + 1; v > lo; v-- {
+				row[v] = row[v]*(1-r) + row[v-1]*r
+			}
+			row[lo] *= 1 - r
+			hi++
+		}
+		for _, a := range s.InFlight { // one more possible demand: shift down
+			i := int(a / delayBin)
+			if i >= delayBins || i < 0 {
+				i = delayBins - 1
+			}
+			b := float64(p.inflight[i][k])
+			for v := lo - 1; v < hi; v++ {
+				row[v] = row[v]*(1-b) + row[v+1]*b
+			}
+			row[hi] *= 1 - b
+			lo--
+		}
+		p.lo[k], p.hi[k] = lo, hi
+	}
+	n := 0
+	for ; n < limit; n++ {
+		risk := 0.0
+		for k := 0; k < kPoints; k++ {
+			row := pm[k*size : (k+1)*size]
+			// P(base + value − new ≤ 0) = P(value ≤ −base), new calls already folded in.
+			t := off - base
+			for v := p.lo[k]; v <= p.hi[k] && v <= t; v++ {
+				risk += row[v]
+			}
+		}
+		risk /= kPoints
+		if risk > p.theta {
+			break
+		}
+		for k := 0; k < kPoints; k++ { // fold the new call in
+			row := pm[k*size : (k+1)*size]
+			f := p.newF[k]
+			lo, hi := p.lo[k], p.hi[k] // lo ≥ 1: room for limit new calls
+			for v := lo - 1; v < hi; v++ {
+				row[v] = row[v]*(1-f) + row[v+1]*f
+			}
+			row[hi] *= 1 - f
+			p.lo[k] = lo - 1
+		}
 	}
 	return n
 }
@@ -346,12 +470,14 @@ func (p *Pacer) threshold(d int) float64 {
 // smallest), over the controller's scale s.
 func (p *Pacer) slackTerm(d int) float64 {
 	lt, at, l30, a30 := p.counts(d)
-	// Mid-size teams (midLo ≤ agents < midHi) on the default target steer
-	// closer to the cap with a narrower band: their days have enough live
+	// Teams of midLo agents or more on the default target steer closer
+	// to the cap with a narrower band: their days have enough live
 	// answers for the count to be steered tightly, and the band held them
-	// under the occupancy of the reference notes' baseline.
+	// under the occupancy of the reference notes' baseline. (It once
+	// stopped at 75 agents; with soft pacing and the steadier θ of
+	// propScale, 100 agents gain from it too.)
 	target, bandW := p.target, 1.0
-	if p.defTarget && p.agents >= midLo && p.agents < midHi {
+	if p.defTarget && p.agents >= midLo {
 		target, bandW = math.Min(p.cap, midTarget*p.cap), midBand
 	}
 	slack := math.Min(target*float64(lt)-float64(at), target*float64(l30)-float64(a30))
@@ -585,20 +711,39 @@ func (p *Pacer) Restore(days []Day) {
 
 // ---- model tables ----
 
-// rebuild recomputes the derived tables when observations arrived, at most
-// once a second.
-func (p *Pacer) rebuild(now time.Time) {
-	if p.dirty && (p.builtAt.IsZero() || now.Sub(p.builtAt) >= time.Second || now.Before(p.builtAt)) {
-		p.buildDelays()
+// rebuild recomputes the derived tables when observations arrived (at most
+// once a second) or when soft pacing begins or ends (it uses another hit
+// rate).
+func (p *Pacer) rebuild(now time.Time, soft bool) {
+	if soft != p.builtSoft || p.dirty && (p.builtAt.IsZero() || now.Sub(p.builtAt) >= time.Second || now.Before(p.builtAt)) {
+		p.buildDelays(soft)
 		p.builtAt = now
 		p.dirty = false
+		p.builtSoft = soft
 	}
 }
 
-func (p *Pacer) buildDelays() {
+// wilsonUpper is the upper end of the Wilson score interval of a rate
+// phat seen over n trials, z standard errors wide. With the prior's ten
+// pseudo-calls alone (0.2) and z = 2 it is about 0.5.
+func wilsonUpper(phat, n, z float64) float64 {
+	z2 := z * z
+	return (phat + z2/(2*n) + z*math.Sqrt(phat*(1-phat)/n+z2/(4*n*n))) / (1 + z2/n)
+}
+
+func (p *Pacer) buildDelays(soft bool) {
 	pl := p.hitLive / p.hitAll
 	pl = math.Max(0.001, math.Min(0.999, pl))
 	p.p = pl
+	if soft {
+		// Soft pacing must not abandon, and it runs mostly at the start
+		// of a day, when the hit rate rests on a few dozen calls and is
+		// biased low (non-live outcomes resolve from 3 s, live answers
+		// from 5 s): judge its risk with the rate's upper bound.
+		// (Using the bound always cost large teams 0.1–0.2 points: their
+		// estimate is tight and the controller already steers θ.)
+		pl = math.Max(0.001, math.Min(0.999, wilsonUpper(pl, p.hitAll, softZ)))
+	}
 	p.cdfLive = p.liveDelay.cdf(p.cdfLive)
 	p.cdfScratch = p.deadDelay.cdf(p.cdfScratch)
 	fl, fn := p.cdfLive, p.cdfScratch

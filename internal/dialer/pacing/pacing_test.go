@@ -102,6 +102,13 @@ func TestFallsBackToProgressiveAtCap(t *testing.T) {
 	if n := p.Calls(s); n != 1 {
 		t.Fatalf("at the cap predictive placed %d, want progressive's 1", n)
 	}
+	// Over the cap (calls placed earlier abandoned): exactly progressive,
+	// even with many agents free.
+	p.Abandoned(t0)
+	wide := Snapshot{Now: t0, Idle: 40, Busy: durs(10, 100*time.Second)}
+	if n := p.Calls(wide); n != 40 {
+		t.Fatalf("over the cap predictive placed %d, want progressive's 40", n)
+	}
 	// The next day starts afresh per day, but the 30-day rate still counts.
 	next := t0.Add(24 * time.Hour)
 	st = p.Stats(next)
@@ -176,7 +183,7 @@ func TestEstimatorsConverge(t *testing.T) {
 	}
 	// The in-flight model: a call unanswered for 19 s is less likely to be
 	// a live answer to come than a fresh one.
-	p.rebuild(t0.Add(time.Hour))
+	p.rebuild(t0.Add(time.Hour), false)
 	fresh, old := p.inflight[2][kPoints-1], p.inflight[38][kPoints-1]
 	if !(old < fresh) {
 		t.Errorf("P(live within the horizon): fresh %.3f, 19 s old %.3f", fresh, old)
@@ -228,8 +235,8 @@ func TestModelCarryOver(t *testing.T) {
 	if sc.LiveToday != 0 || sc.AbandonedToday != 0 || sc.Live30d != 0 {
 		t.Errorf("abandonment record carried over: %+v", sc)
 	}
-	a.rebuild(t0.Add(time.Hour))
-	c.rebuild(t0.Add(25 * time.Hour))
+	a.rebuild(t0.Add(time.Hour), false)
+	c.rebuild(t0.Add(25*time.Hour), false)
 	for k := range a.tau {
 		if math.Abs(a.tau[k]-c.tau[k]) > 1e-6 {
 			t.Errorf("τ_%d: %v vs %v", k, a.tau[k], c.tau[k])
@@ -246,5 +253,112 @@ func TestModelCarryOver(t *testing.T) {
 	d.SetModel(Model{HitAll: math.NaN(), LiveDelay: []float64{1, 2}})
 	if after := d.Stats(t0); after.HitRate != before.HitRate || after.AnswerDelay != before.AnswerDelay {
 		t.Errorf("invalid model changed the estimates: %+v", after)
+	}
+}
+
+// At the start of a day, with no live answers yet (so the cap is at risk)
+// and nothing abandoned, predictive places only calls of negligible risk
+// judged with a pessimistic hit rate: more than progressive when many agents
+// are free, fewer when the hit rate seen so far is high, fewer than at
+// normal pacing; and exactly progressive once the day has an abandonment.
+func TestSoftStartOfDay(t *testing.T) {
+	yesterday := t0.Add(-24 * time.Hour)
+	start := func(hit float64) int {
+		rng := rand.New(rand.NewPCG(9, 10))
+		p := New(Config{Mode: Predictive}, yesterday)
+		feed(p, yesterday, 2000, hit, time.Minute, rng)
+		st := p.Stats(t0)
+		if st.LiveToday != 0 || !st.AtRisk || st.Live30d == 0 {
+			t.Fatalf("hit %.1f: the day does not start clean: %+v", hit, st)
+		}
+		return p.Calls(Snapshot{Now: t0, Idle: 100})
+	}
+	low, high := start(0.1), start(0.5)
+	if low <= 100 || high < 100 || high >= low {
+		t.Fatalf("start of day with 100 agents free: %d calls at hit rate 0.1, %d at 0.5; want 100 < 0.5's ≤ 0.1's", low, high)
+	}
+	// With no history at all (the priors: 0.2 over ten calls, upper bound
+	// about 0.5) still more than progressive, but cautious.
+	fresh := New(Config{Mode: Predictive}, t0).Calls(Snapshot{Now: t0, Idle: 100})
+	if fresh <= 100 || fresh > 250 {
+		t.Fatalf("fresh pacer, 100 agents free: %d calls, want 101–250", fresh)
+	}
+	// Once a day has live answers to spare, pacing is normal and bolder.
+	rng := rand.New(rand.NewPCG(9, 10))
+	p := New(Config{Mode: Predictive}, t0)
+	feed(p, t0, 2000, 0.1, time.Minute, rng)
+	if n := p.Calls(Snapshot{Now: t0, Idle: 100}); n <= low {
+		t.Fatalf("normal pacing placed %d, the soft start %d", n, low)
+	}
+	// An abandonment early in the day: exactly progressive until the cap
+	// has room again.
+	q := New(Config{Mode: Predictive}, t0)
+	feed(q, yesterday, 2000, 0.1, time.Minute, rand.New(rand.NewPCG(9, 10)))
+	for i := 0; i < 20; i++ {
+		q.Answered(t0, 10*time.Second, true)
+	}
+	q.Abandoned(t0)
+	if n := q.Calls(Snapshot{Now: t0, Idle: 100}); n != 100 {
+		t.Fatalf("1 of 20 abandoned: %d calls, want progressive's 100", n)
+	}
+}
+
+// Later in a day, within one abandonment of the cap but not over it: a
+// team of 20 agents or more keeps placing calls of negligible risk, a
+// smaller one falls back to exactly progressive.
+func TestSoftAtCapBySize(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	p := New(Config{Mode: Predictive}, t0)
+	feed(p, t0, 3000, 0.3, time.Minute, rng)
+	live := p.Stats(t0).LiveToday
+	for i := 0; i < int(0.03*float64(live)); i++ { // abandoned ≤ cap × live < abandoned + 1
+		p.Abandoned(t0)
+	}
+	if st := p.Stats(t0); !st.AtRisk || float64(st.AbandonedToday) > 0.03*float64(st.LiveToday) {
+		t.Fatalf("not within one abandonment of the cap: %+v", st)
+	}
+	if n := p.Calls(Snapshot{Now: t0, Idle: 30}); n <= 30 {
+		t.Errorf("30 agents free at the cap: %d calls, want more than progressive's 30", n)
+	}
+	if n := p.Calls(Snapshot{Now: t0, Idle: 10, Busy: durs(5, time.Minute)}); n != 10 {
+		t.Errorf("15 agents at the cap: %d calls, want progressive's 10", n)
+	}
+}
+
+// With few agents and calls the risk is the exact binomial one: with only
+// idle agents and a fixed θ, the count placed is the first n at which
+// mean_k P(Bin(n, p·F_L(τ_k)) ≥ idle) exceeds θ.
+func TestExactRiskSmallTeam(t *testing.T) {
+	for _, idle := range []int{1, 2, 3, 5} {
+		rng := rand.New(rand.NewPCG(11, 12))
+		p := New(Config{Mode: Predictive, Threshold: 0.05}, t0)
+		feed(p, t0, 3000, 0.3, time.Minute, rng)
+		got := p.Calls(Snapshot{Now: t0, Idle: idle})
+		risk := func(n int) float64 {
+			r := 0.0
+			for k := 0; k < kPoints; k++ {
+				f := p.newF[k]
+				// P(Bin(n, f) ≥ idle) = 1 − Σ_{j<idle} C(n,j) f^j (1−f)^(n−j)
+				c := 0.0
+				for j := 0; j < idle && j <= n; j++ {
+					lg, _ := math.Lgamma(float64(n + 1))
+					lj, _ := math.Lgamma(float64(j + 1))
+					lnj, _ := math.Lgamma(float64(n - j + 1))
+					c += math.Exp(lg - lj - lnj + float64(j)*math.Log(f) + float64(n-j)*math.Log1p(-f))
+				}
+				r += 1 - c
+			}
+			return r / kPoints
+		}
+		want := 0
+		for risk(want) <= 0.05 {
+			want++
+		}
+		if want < idle {
+			want = idle
+		}
+		if got != want {
+			t.Errorf("%d idle: placed %d, exact binomial rule says %d (risk %.4f at %d)", idle, got, want, risk(want), want)
+		}
 	}
 }
