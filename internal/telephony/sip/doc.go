@@ -46,10 +46,14 @@
 // Media (media.go, one UDP socket and one reading goroutine per leg; all
 // media on the wall clock, 20 ms PCMU frames):
 //
-//   - Bridge / Unbridge relay RTP packets as they are between the two
-//     parties (symmetric RTP: a party's first packet fixes where we send to
-//     it), with no decoding unless a leg is recorded; RFC 4733 packets are
-//     relayed with the partner's telephone-event payload type. Measured:
+//   - Bridge / Unbridge relay RTP packets between the two parties
+//     (symmetric RTP: a party's first packet fixes where we send to it),
+//     with no decoding unless a leg is recorded, on the receiving leg's
+//     own stream (its SSRC and sequence, the source's timestamps shifted):
+//     a transfer that swaps the partner is no new SSRC behind the old
+//     one's sequence, which phones' jitter buffers drop as late. RFC 4733
+//     packets are relayed with the partner's telephone-event payload
+//     type. Measured:
 //     about 21 KB of Go heap and stacks per bridged call (two legs), see
 //     TestRelayMemory.
 //   - What a party hears comes from one source at a time: its player
@@ -88,7 +92,8 @@
 //     emitted. No RecordingDir: telephony.ErrNotSupported.
 //   - Echo test (echo.go): an INVITE to user 600 from a registered device
 //     or a trunk is answered by the switch itself with no event: the
-//     "echo" prompt, then every audio packet comes back on our SSRC.
+//     "echo" prompt, then every audio packet comes back on our SSRC. A
+//     re-INVITE in it is answered in the same call (same media).
 //
 // Signalling (trunk.go, transfer.go, reinvite.go, info.go, refer.go):
 //
@@ -164,7 +169,14 @@
 // without them unless CENTRALITA_REQUIRE_PEERS=1); sdp_test.go and
 // dtmf_test.go fuzz what we parse from the network (SDP, RTP headers, the
 // telephone-event payload type); TestGarbageOnSIPPort sends malformed
-// datagrams to the SIP port. load_test.go (only with
+// datagrams to the SIP port, hostile_test.go every method without
+// Call-ID, From, To or Contact or with a lying Content-Length (handlers
+// are guarded by wellFormed: sipgo passes such requests on), and
+// hostile_sig_test.go bad in-dialog requests. INFO, REFER and re-INVITE
+// act on a call only with its dialog's tags (inDialog), not its Call-ID
+// alone. close_test.go checks that Close leaves no goroutine of the
+// switch and no RTP socket behind (a goleak-style stack scan) and that
+// hangups empty the switch's maps. load_test.go (only with
 // CENTRALITA_SIP_LOAD=CALLS, optional CENTRALITA_SIP_RATE) pushes SIPp
 // customer calls through the switch, which answers each.
 package sip

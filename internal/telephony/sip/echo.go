@@ -81,16 +81,50 @@ func (s *Switch) answerEcho(req *sip.Request, tx sip.ServerTransaction, offer sd
 	}
 }
 
-// dropEcho forgets an echo call and closes its media.
+// dropEcho forgets an echo call and closes its media (again is harmless:
+// the party's BYE and the dialog's end both come here).
 func (s *Switch) dropEcho(callID string, e *echoCall) {
 	s.mu.Lock()
-	if s.echoes[callID] != e {
-		s.mu.Unlock()
-		return
+	if s.echoes[callID] == e {
+		delete(s.echoes, callID)
 	}
-	delete(s.echoes, callID)
 	s.mu.Unlock()
 	go e.med.Close()
+}
+
+// reinviteEcho answers a re-INVITE in an echo call (a phone's hold key, a
+// session refresh): 200 with our SDP again, the direction mirrored, the
+// media pointed at the party's new address. Without this the re-INVITE
+// would look like a new echo call and the first one's media would leak.
+func (s *Switch) reinviteEcho(e *echoCall, req *sip.Request, tx sip.ServerTransaction) {
+	local, _ := e.dlg.InviteRequest.To().Params.Get("tag")
+	remote, _ := e.dlg.InviteRequest.From().Params.Get("tag")
+	to, _ := req.To().Params.Get("tag")
+	from, _ := req.From().Params.Get("tag")
+	if local == "" || to != local || from != remote {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	body := req.Body()
+	dir := "sendrecv"
+	if len(body) > 0 {
+		offer, err := parseSDP(body)
+		if err != nil || !offer.hasPCMU() {
+			_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusNotAcceptableHere, "Not Acceptable Here", nil))
+			return
+		}
+		offered, zero := offerDirection(body)
+		dir = mirrorDirection(offered)
+		if offered == "sendonly" || offered == "inactive" || zero || offer.Port == 0 || offer.IP.IsUnspecified() {
+			e.med.retarget(nil)
+		} else {
+			e.med.retarget(&net.UDPAddr{IP: offer.IP, Port: offer.Port})
+		}
+	}
+	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", withDirection(buildSDP(s.ip, e.med.Port(), uint64(time.Now().UnixNano())), dir))
+	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	res.AppendHeader(sip.HeaderClone(&s.dua.ContactHDR))
+	_ = tx.Respond(res)
 }
 
 func (s *Switch) echoByCallID(req *sip.Request) *echoCall {

@@ -31,8 +31,10 @@ func TestHoldInBridge(t *testing.T) {
 
 	r.must(r.sw.Resume(bg, c))
 	r.ev.wait(t, c, telephony.Resumed, evWait)
-	// skip what was on its way when Resume returned (a frame of music)
-	pc, pa = ec.pos()+3*audio.FrameSamples, ea.pos()
+	// skip the music still on its way when Resume returned: wait until
+	// the customer's phone has received everything sent to it
+	quiet(r.w.peer(c).got.Load)
+	pc, pa = ec.pos(), ea.pos()
 	speakAll(30, map[*mouth]float64{mc: 400, ma: 800})
 	checkHeard(t, "resumed customer", ec, pc, []float64{800}, []float64{400, worldMusic})
 	checkHeard(t, "agent", ea, pa, []float64{400}, []float64{800})

@@ -31,6 +31,9 @@ func (s *Switch) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	s.mu.Lock()
 	l := s.byCallID[callID.Value()]
+	if l != nil && !inDialog(l, req) {
+		l = nil
+	}
 	s.mu.Unlock()
 	if l == nil {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))

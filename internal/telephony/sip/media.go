@@ -24,9 +24,9 @@ import (
 // What the party hears comes from one source at a time: the leg's player
 // (prompts, tones, music on hold, DTMF digits) while it has something to
 // play, otherwise the room's mix or the partner's relayed packets. Our own
-// streams (player and mix) share one SSRC, sequence and timestamp per leg,
-// so switching between them keeps the stream continuous; relayed packets
-// keep the partner's own header.
+// streams (player and mix) and the relayed packets share one SSRC,
+// sequence and timestamp per leg, so switching between them — or a
+// transfer changing the partner — keeps the stream continuous (relay).
 //
 // The route is an immutable snapshot the switch rebuilds under its lock
 // whenever a leg's situation changes (reroute); the read loop loads it once
@@ -145,8 +145,8 @@ func (l *rtpLeg) send(pkt []byte) error {
 }
 
 // relayAudio sends a packet the bridged partner's party said to this leg's
-// party, unless the player owns the output.
-func (l *rtpLeg) relayAudio(pkt, payload []byte) bool {
+// party, on this leg's own stream, unless the player owns the output.
+func (l *rtpLeg) relayAudio(h rtpHeader, payload []byte) bool {
 	if l.busy.Load() {
 		return false
 	}
@@ -154,23 +154,44 @@ func (l *rtpLeg) relayAudio(pkt, payload []byte) bool {
 		var buf [320]int16
 		rec.heard(audio.DecodePCMU(buf[:0], payload))
 	}
-	return l.send(pkt) == nil
+	return l.relay(h, 0, payload, len(payload))
 }
 
 // relayEvent sends a partner's telephone-event packet on, with this
-// party's payload type.
-func (l *rtpLeg) relayEvent(pkt []byte, pt byte) bool {
+// party's payload type, on this leg's own stream.
+func (l *rtpLeg) relayEvent(h rtpHeader, pt byte, payload []byte) bool {
 	if l.busy.Load() {
 		return false
 	}
-	var buf [256]byte
-	if len(pkt) > len(buf) {
-		return false
+	return l.relay(h, pt, payload, 0)
+}
+
+// relay sends what another stream carried (header h, payload) on the
+// leg's own stream: our SSRC and sequence, the source's timestamps moved
+// by an offset fixed when the source starts (a new SSRC, or our own
+// stream having sent meanwhile), so timing within the source is kept and
+// the party sees one continuous stream. Phones' jitter buffers drop a new
+// SSRC whose sequence numbers are behind the old one's as late packets (a
+// transfer swaps the source under the party's feet), hence no passing
+// through of the partner's header. samples is how far the payload moves
+// the timeline (0 for telephone-events, which keep their press's time).
+func (l *rtpLeg) relay(h rtpHeader, pt byte, payload []byte, samples int) bool {
+	o := &l.own
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	marker := h.marker
+	if !o.relaying || h.ssrc != o.relaySrc {
+		start, _ := o.stamp(time.Now(), 0)
+		o.relayOff, o.relaySrc = start-h.ts, h.ssrc
+		marker = true
 	}
-	b := buf[:len(pkt)]
-	copy(b, pkt)
-	b[1] = b[1]&0x80 | pt&0x7f
-	return l.send(b) == nil
+	ts := h.ts + o.relayOff
+	if end := ts + uint32(samples); int32(end-o.next) > 0 {
+		o.next = end
+	}
+	sent := l.write(pt, marker, ts, payload)
+	o.relaying = true
+	return sent
 }
 
 func (l *rtpLeg) readLoop() {
@@ -206,7 +227,7 @@ func (l *rtpLeg) readLoop() {
 					l.pool.digit(l, d)
 				}
 			}
-			if r != nil && r.relay != nil && !r.drop && r.relay.relayEvent(pkt, r.relayPT) {
+			if r != nil && r.relay != nil && !r.drop && r.relay.relayEvent(h, r.relayPT, payload) {
 				l.relayed.Add(1)
 			}
 			continue
@@ -221,7 +242,7 @@ func (l *rtpLeg) readLoop() {
 			continue
 		}
 		if r.room == nil && r.rec == nil { // the fast path: a plain bridge
-			if r.relay != nil && r.relay.relayAudio(pkt, payload) {
+			if r.relay != nil && r.relay.relayAudio(h, payload) {
 				l.relayed.Add(1)
 			}
 			continue
@@ -233,7 +254,7 @@ func (l *rtpLeg) readLoop() {
 		if r.room != nil {
 			r.room.push(pcm)
 		}
-		if r.relay != nil && r.relay.relayAudio(pkt, payload) {
+		if r.relay != nil && r.relay.relayAudio(h, payload) {
 			l.relayed.Add(1)
 		}
 	}
@@ -322,6 +343,10 @@ type ownStream struct {
 	ts0     uint32
 	last    time.Time // when the last packet went out
 	buf     [12 + 480]byte
+	// relayed packets (relay): the source now relayed, the offset from
+	// its timestamps to ours, and whether the last packet sent was one
+	relaySrc, relayOff uint32
+	relaying           bool
 }
 
 // talkspurtGap is the silence after which a packet starts a new talkspurt.
@@ -345,9 +370,11 @@ func (o *ownStream) stamp(now time.Time, n int) (ts uint32, marker bool) {
 	return ts, marker
 }
 
-// write sends one packet of our stream. Needs o.mu.
-func (l *rtpLeg) write(pt byte, marker bool, ts uint32, payload []byte) {
+// write sends one packet of our stream (reporting whether it went out).
+// Needs o.mu.
+func (l *rtpLeg) write(pt byte, marker bool, ts uint32, payload []byte) bool {
 	o := &l.own
+	o.relaying = false // what is relayed next continues from here
 	if len(payload) > len(o.buf)-12 {
 		payload = payload[:len(o.buf)-12]
 	}
@@ -362,7 +389,7 @@ func (l *rtpLeg) write(pt byte, marker bool, ts uint32, payload []byte) {
 	copy(b[12:], payload)
 	o.seq++
 	o.last = time.Now()
-	_ = l.send(b)
+	return l.send(b) == nil
 }
 
 // sendFrame encodes pcm as PCMU and sends it on our stream (the recorder

@@ -164,6 +164,20 @@ func dialogTags(l *leg) (local, remote string) {
 	return local, remote
 }
 
+// inDialog reports whether an in-dialog request req (INFO, REFER,
+// re-INVITE) from l's party carries l's dialog tags: its To tag ours, its
+// From tag the party's (RFC 3261 12.2.2). A Call-ID alone is not enough
+// to act on a call.
+func inDialog(l *leg, req *sip.Request) bool {
+	if req.From() == nil || req.To() == nil {
+		return false
+	}
+	local, remote := dialogTags(l)
+	to, _ := req.To().Params.Get("tag")
+	from, _ := req.From().Params.Get("tag")
+	return local != "" && to == local && from == remote
+}
+
 // matches reports whether r names l's dialog (tags in either orientation;
 // missing tags are not held against it).
 func (r *replaces) matches(l *leg) bool {
@@ -211,7 +225,7 @@ func (s *Switch) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l := s.byCallID[callID.Value()]
-	if l == nil {
+	if l == nil || !inDialog(l, req) {
 		respond(sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
 		return
 	}

@@ -36,7 +36,7 @@ func (s *Switch) onReinvite(l *leg, req *sip.Request, tx sip.ServerTransaction) 
 	seq := req.CSeq().SeqNo
 	s.mu.Lock()
 	switch {
-	case s.legs[l.id] != l:
+	case s.legs[l.id] != l || !inDialog(l, req):
 		s.mu.Unlock()
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
 		return

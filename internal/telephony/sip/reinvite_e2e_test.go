@@ -63,8 +63,7 @@ func TestReinviteHoldResumeNewAddress(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(res.Body()), "a=recvonly") {
 		t.Fatalf("hold answered %d:\n%s", res.StatusCode, res.Body())
 	}
-	time.Sleep(20 * time.Millisecond)
-	before := call.got.Load()
+	before := quiet(call.got.Load)
 	acall.sendRTP(t, 10)
 	time.Sleep(50 * time.Millisecond)
 	if got := call.got.Load() - before; got != 0 {
@@ -94,8 +93,7 @@ func TestReinviteHoldResumeNewAddress(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("0.0.0.0 hold: %d", res.StatusCode)
 	}
-	time.Sleep(20 * time.Millisecond)
-	n = moved.got.Load()
+	n = quiet(moved.got.Load)
 	acall.sendRTP(t, 10)
 	time.Sleep(50 * time.Millisecond)
 	if moved.got.Load() != n {
@@ -154,7 +152,11 @@ func TestReinviteWithoutOffer(t *testing.T) {
 	if err := call.cli.WriteRequest(ack); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(20 * time.Millisecond)
-	acall.sendRTP(t, 10)
+	// The ACK is taken in asynchronously: speak until the new port hears.
+	deadline := time.Now().Add(evWait)
+	for moved.got.Load() < 8 && time.Now().Before(deadline) {
+		acall.sendRTP(t, 2)
+		time.Sleep(10 * time.Millisecond)
+	}
 	waitCount(t, "the port from the ACK hears the agent", moved.got.Load, 8)
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -135,6 +136,8 @@ type Switch struct {
 
 	mediaState // conference rooms, echo calls (mix.go, echo.go)
 
+	delivered atomic.Uint64 // events handed to out so far (tests settle on it)
+
 	evMu     sync.Mutex
 	queue    []telephony.Event
 	wake     chan struct{}
@@ -211,11 +214,11 @@ func NewSwitch(opt Options) (*Switch, error) {
 		Address: sip.Uri{Scheme: "sip", User: "centralita", Host: s.ip, Port: s.port},
 	}}
 	opt.Registrar.Attach(s.srv)
-	s.srv.OnInvite(s.onInvite)
-	s.srv.OnAck(s.onAck)
-	s.srv.OnBye(s.onBye)
-	s.srv.OnInfo(s.onInfo)
-	s.srv.OnRefer(s.onRefer)
+	s.srv.OnInvite(wellFormed(s.onInvite))
+	s.srv.OnAck(wellFormed(s.onAck))
+	s.srv.OnBye(wellFormed(s.onBye))
+	s.srv.OnInfo(wellFormed(s.onInfo))
+	s.srv.OnRefer(wellFormed(s.onRefer))
 	s.pool.digit = s.mediaDigit // DTMF the parties press (hold.go)
 	go s.pump()
 	go func() {
@@ -227,6 +230,22 @@ func NewSwitch(opt Options) (*Switch, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// wellFormed guards a handler: sipgo makes a transaction of any request
+// with a Via and a CSeq and hands it over even without Call-ID, From or To
+// (a nil header the handlers would dereference: a panic there kills the
+// process). Such a request gets 400, an ACK is dropped.
+func wellFormed(h sipgo.RequestHandler) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		if req.CallID() == nil || req.From() == nil || req.To() == nil || req.CSeq() == nil {
+			if tx != nil && !req.IsAck() {
+				_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Missing Call-ID, From, To or CSeq", nil))
+			}
+			return
+		}
+		h(req, tx)
+	}
 }
 
 // waitServing returns once sipgo has registered the listening socket addr,
@@ -272,6 +291,7 @@ func (s *Switch) pump() {
 		s.evMu.Unlock()
 		for _, ev := range q {
 			s.out <- ev
+			s.delivered.Add(1)
 		}
 		if len(q) == 0 {
 			if closed {
@@ -367,10 +387,20 @@ func (s *Switch) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	s.mu.Lock()
-	existing, closed := s.byCallID[callID.Value()], s.closed
+	existing, echo, closed := s.byCallID[callID.Value()], s.echoes[callID.Value()], s.closed
 	s.mu.Unlock()
 	if existing != nil { // re-INVITE: hold, resume, new media address (reinvite.go)
 		s.onReinvite(existing, req, tx)
+		return
+	}
+	if echo != nil { // re-INVITE in an echo test call (echo.go)
+		s.reinviteEcho(echo, req, tx)
+		return
+	}
+	if tag, _ := req.To().Params.Get("tag"); tag != "" {
+		// A re-INVITE for a call we no longer have (it crossed our BYE):
+		// RFC 3261 12.2.2, not a new call.
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
 		return
 	}
 	if closed {
@@ -444,6 +474,14 @@ func (s *Switch) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	select {
 	case <-l.inviteDone:
 	case <-dlg.Context().Done():
+		// The dialog ended before our final response: the caller's CANCEL.
+		// The state callback above misses a CANCEL that came before it
+		// was registered (right after Incoming, on a loaded machine).
+		s.mu.Lock()
+		if s.legs[l.id] == l && l.state == stOffered {
+			s.end(l, telephony.CauseAbandoned)
+		}
+		s.mu.Unlock()
 	}
 }
 
@@ -455,7 +493,11 @@ func (s *Switch) onAck(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if l != nil && l.srv != nil {
-		_ = l.srv.ReadAck(req, tx)
+		if l.srv.ReadAck(req, tx) == nil {
+			s.mu.Lock()
+			s.markAnswered(l)
+			s.mu.Unlock()
+		}
 	} else if l == nil {
 		s.ackEcho(req, tx)
 	}
@@ -472,6 +514,9 @@ func (s *Switch) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
 		return
 	}
+	s.mu.Lock()
+	s.markAnswered(l)
+	s.mu.Unlock()
 	// Not under s.mu: ReadBye fires the dialog's state callbacks.
 	var err error
 	if l.srv != nil {
@@ -512,15 +557,27 @@ func (s *Switch) Answer(ctx context.Context, id string) error {
 		if s.legs[l.id] != l {
 			return
 		}
-		if err != nil {
+		if err != nil && l.state == stAnswering {
 			s.log.Warn("sip answer failed", "leg", l.id, "err", err)
 			s.end(l, telephony.CauseFailed)
 			return
 		}
-		l.state = stAnswered
-		s.emit(telephony.Event{Type: telephony.Answered, Leg: l.id})
+		s.markAnswered(l)
 	}()
 	return nil
+}
+
+// markAnswered turns an answering leg into an answered one, once. The ACK, a
+// BYE (which proves our 200 arrived, its ACK may be behind it) and the
+// answering goroutine all call it: whichever comes first wins, so a caller
+// hanging up right after the ACK still gives Answered before Hangup.
+// Needs s.mu.
+func (s *Switch) markAnswered(l *leg) {
+	if s.legs[l.id] != l || l.state != stAnswering {
+		return
+	}
+	l.state = stAnswered
+	s.emit(telephony.Event{Type: telephony.Answered, Leg: l.id})
 }
 
 // ----------------------------------------------------------- outbound --
@@ -783,6 +840,18 @@ func (s *Switch) Close() error {
 		return nil
 	}
 	s.closed = true
+	// Every RTP socket is closed before Close returns (end and the echo
+	// calls close them on goroutines of their own: a read loop may be
+	// waiting for s.mu to report a key press).
+	var meds []*rtpLeg
+	for _, l := range s.legs {
+		if l.med != nil {
+			meds = append(meds, l.med)
+		}
+	}
+	for _, e := range s.echoes {
+		meds = append(meds, e.med)
+	}
 	for _, id := range append([]string(nil), s.order...) {
 		if l := s.legs[id]; l != nil {
 			s.hangup(l, "")
@@ -790,6 +859,9 @@ func (s *Switch) Close() error {
 	}
 	s.closeMedia() // rooms and echo calls (mix.go, echo.go)
 	s.mu.Unlock()
+	for _, m := range meds {
+		m.Close()
+	}
 	// let BYE/CANCEL/final responses go out before the socket closes
 	time.Sleep(50 * time.Millisecond)
 	err := s.conn.Close()

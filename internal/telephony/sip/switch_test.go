@@ -50,7 +50,7 @@ func collect(ch <-chan telephony.Event) *events {
 }
 
 // wait returns the first event matching leg ("" any) and type, within d.
-func (e *events) wait(t *testing.T, leg string, typ telephony.EventType, d time.Duration) telephony.Event {
+func (e *events) wait(t testing.TB, leg string, typ telephony.EventType, d time.Duration) telephony.Event {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	timer := time.AfterFunc(d, func() { e.mu.Lock(); e.cond.Broadcast(); e.mu.Unlock() })
@@ -96,7 +96,7 @@ type swFixture struct {
 	ev  *events
 }
 
-func startSwitch(t *testing.T, trunks ...string) *swFixture {
+func startSwitch(t testing.TB, trunks ...string) *swFixture {
 	t.Helper()
 	reg, err := New(Config{
 		Credentials: fakeCreds{"1001": "device", "1002": "other", "1003": "third"},
@@ -133,7 +133,7 @@ func startSwitch(t *testing.T, trunks ...string) *swFixture {
 // device is a SIP phone (or a trunk's customer) built on sipgo: one UDP
 // socket for SIP, one per call for RTP.
 type device struct {
-	t      *testing.T
+	t      testing.TB
 	user   string
 	ua     *sipgo.UserAgent
 	client *sipgo.Client
@@ -152,9 +152,12 @@ type devCall struct {
 	cli    *sipgo.DialogClientSession
 	rtp    *net.UDPConn
 	remote atomic.Pointer[net.UDPAddr]
-	up     atomic.Bool // our INVITE was answered (customer side)
-	got    atomic.Uint64
-	pcmu   atomic.Uint64 // packets with payload type 0
+	up     atomic.Bool // our INVITE was answered and ACKed (customer side)
+	// settled is closed when our INVITE has its outcome (after the ACK:
+	// the switch may report Answered before Ack returns here).
+	settled chan struct{}
+	got     atomic.Uint64
+	pcmu    atomic.Uint64 // packets with payload type 0
 	// tap sees every packet received (ear, media_test.go)
 	tap    atomic.Pointer[func(pkt []byte)]
 	ended  chan struct{}
@@ -164,7 +167,7 @@ type devCall struct {
 
 func (c *devCall) end() { c.once.Do(func() { close(c.ended) }) }
 
-func newDevice(t *testing.T, user, mode string) *device {
+func newDevice(t testing.TB, user, mode string) *device {
 	t.Helper()
 	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -253,7 +256,7 @@ func (d *device) newRTP() *devCall {
 		d.t.Error(err)
 		return nil
 	}
-	call := &devCall{rtp: c, ended: make(chan struct{}), decide: make(chan string, 1)}
+	call := &devCall{rtp: c, ended: make(chan struct{}), decide: make(chan string, 1), settled: make(chan struct{})}
 	go func() {
 		buf := make([]byte, 1500)
 		for {
@@ -412,12 +415,13 @@ func (d *device) invite(sw *Switch, from, to string) (*devCall, chan error) {
 			err = dlg.Ack(bg)
 			call.up.Store(err == nil)
 		}
+		close(call.settled)
 		result <- err
 	}()
 	return call, result
 }
 
-func waitErr(t *testing.T, ch chan error, d time.Duration) error {
+func waitErr(t testing.TB, ch chan error, d time.Duration) error {
 	t.Helper()
 	select {
 	case err := <-ch:
@@ -437,6 +441,21 @@ func waitClosed(t *testing.T, ch chan struct{}, what string) {
 	}
 }
 
+// quiet waits until f stops changing for 100 ms (at most evWait) and
+// returns its value: packets still in flight have arrived, so it is a
+// clean baseline for checking that nothing more comes.
+func quiet(f func() uint64) uint64 {
+	last, since := f(), time.Now()
+	deadline := time.Now().Add(evWait)
+	for time.Since(since) < 100*time.Millisecond && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+		if n := f(); n != last {
+			last, since = n, time.Now()
+		}
+	}
+	return last
+}
+
 func waitCount(t *testing.T, what string, f func() uint64, min uint64) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -448,7 +467,9 @@ func waitCount(t *testing.T, what string, f func() uint64, min uint64) {
 	}
 }
 
-const evWait = 5 * time.Second
+// evWait bounds waiting for an event: a few SIP round trips, with a wide
+// margin for a loaded CI machine (passing tests never wait it out).
+const evWait = 15 * time.Second
 
 // -------------------------------------------------------------- tests --
 
@@ -724,7 +745,7 @@ func TestBridgeRelaysRTPBothWays(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.ev.wait(t, out, telephony.Unbridged, evWait)
-	before := acall.got.Load()
+	before := quiet(acall.got.Load)
 	ccall.sendRTP(10)
 	time.Sleep(50 * time.Millisecond)
 	if got := acall.got.Load(); got != before {

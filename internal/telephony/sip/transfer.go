@@ -85,6 +85,9 @@ func (s *Switch) transferAnswered(t *leg) {
 	r := t.sig.referral
 	t.sig.referral = nil
 	if s.legs[o.id] != o || o.state != stAnswered {
+		if r != nil { // the referrer still waits for its final NOTIFY
+			s.referFailed(r, nil, telephony.CauseFailed)
+		}
 		return
 	}
 	s.bridge(o, t)

@@ -398,6 +398,9 @@ func (s *Switch) place(d dest, req telephony.OriginateRequest, origin *leg) (*le
 	}
 }
 
+// dialResolveTimeout bounds the name lookup of an INVITE's destination.
+const dialResolveTimeout = 2 * time.Second
+
 // dial sends the INVITE and starts waiting for the answer. Needs s.mu.
 func (s *Switch) dial(d dialReq, origin *leg) (*leg, error) {
 	med, err := newRTPLeg(&s.pool, s.ip)
@@ -415,7 +418,12 @@ func (s *Switch) dial(d dialReq, origin *leg) (*leg, error) {
 	inv.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY"))
 	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	inv.SetBody(buildSDP(s.ip, med.Port(), uint64(time.Now().UnixNano())))
-	dlg, err := s.dua.WriteInvite(context.Background(), inv)
+	// WriteInvite resolves a host name (a sip: URI, a trunk's Address, the
+	// Contact a phone registered) with this context: bounded, since the
+	// switch's lock is held meanwhile. The transaction does not keep it.
+	ctx, cancel := context.WithTimeout(context.Background(), dialResolveTimeout)
+	dlg, err := s.dua.WriteInvite(ctx, inv)
+	cancel()
 	if err != nil {
 		med.Close()
 		return nil, fmt.Errorf("sip: invite %s: %w", d.target.String(), err)

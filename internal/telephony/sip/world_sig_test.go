@@ -211,7 +211,7 @@ func (p *sigPhone) notify(t *testing.T) string {
 }
 
 // answeredCustomer is a customer call in through the trunk, answered.
-func answeredCustomer(t *testing.T, f *swFixture, cust *device, from string) (*devCall, string) {
+func answeredCustomer(t testing.TB, f *swFixture, cust *device, from string) (*devCall, string) {
 	t.Helper()
 	call, res := cust.invite(f.sw, from, "900100200")
 	var leg string

@@ -44,11 +44,13 @@ var worldFreqs = []float64{600, 900, 1200, 1500, 1800, 2100, 2400, 2700}
 const worldMusic, worldEcho = 3000, 3300
 
 // Hearing checks: a speaker sends hearBurst frames; the listener hears it
-// when hearMin frames carrying its frequency arrive within hearWait.
+// when hearMin frames carrying its frequency arrive within hearWait of the
+// switch having read the burst (a room's mixer holds up to roomSkim
+// frames, 80 ms, plus a tick).
 const (
 	hearBurst = 8
 	hearMin   = 3
-	hearWait  = 400 * time.Millisecond
+	hearWait  = 500 * time.Millisecond
 )
 
 var worldStations = []string{"2001", "2002", "2003", "2004"}
@@ -98,9 +100,37 @@ func (w *sipWorld) Call(from, to string) {
 	if from == "" {
 		from = "anonymous"
 	}
-	call, _ := w.cust.invite(w.sw, from, to)
+	call, res := w.cust.invite(w.sw, from, to)
 	listen(call) // hear from the start (DigitsHeard, Hears)
+	// Done when the switch has the call (Incoming is out) or refused it.
+	id := call.cli.InviteRequest.CallID().Value()
+	w.until(func(sw *Switch) bool { return len(res) > 0 || sw.byCallID[id] != nil })
 }
+
+// worldStep bounds how long a world action waits for the switch to take
+// it in (a SIP round trip; generous for a loaded 2-core machine).
+const worldStep = 10 * time.Second
+
+// until polls cond (called with the switch's lock held) until it holds
+// or worldStep passes: world actions return once the switch has taken
+// them in, so the events they cause are out before Settle's quiet
+// period starts. On timeout it returns and the contract's checks report
+// what is missing.
+func (w *sipWorld) until(cond func(sw *Switch) bool) {
+	deadline := time.Now().Add(worldStep)
+	for {
+		w.sw.mu.Lock()
+		ok := cond(w.sw)
+		w.sw.mu.Unlock()
+		if ok || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// gone reports whether leg has ended. Needs sw.mu.
+func gone(sw *Switch, leg string) bool { return sw.legs[leg] == nil }
 
 // peer finds the party's side of a leg by the SIP Call-ID.
 func (w *sipWorld) peer(leg string) *devCall {
@@ -133,8 +163,15 @@ func (w *sipWorld) stationList() []*device {
 	return out
 }
 
-func (w *sipWorld) AnswerPeer(leg string) { w.decide(leg, "answer") }
-func (w *sipWorld) RejectPeer(leg string) { w.decide(leg, "reject") }
+func (w *sipWorld) AnswerPeer(leg string) {
+	w.decide(leg, "answer")
+	w.until(func(sw *Switch) bool { return gone(sw, leg) || sw.legs[leg].state == stAnswered })
+}
+
+func (w *sipWorld) RejectPeer(leg string) {
+	w.decide(leg, "reject")
+	w.until(func(sw *Switch) bool { return gone(sw, leg) })
+}
 
 func (w *sipWorld) decide(leg, what string) {
 	c := w.peer(leg)
@@ -151,6 +188,15 @@ func (w *sipWorld) HangupPeer(leg string) {
 	}
 	ctx, cancel := context.WithTimeout(bg, 5*time.Second)
 	defer cancel()
+	if c.cli != nil && w.answered(leg) {
+		// The switch answered the customer: the ACK is on its way (the
+		// switch may report Answered before our Ack returns); a BYE
+		// needs the dialog confirmed.
+		select {
+		case <-c.settled:
+		case <-ctx.Done():
+		}
+	}
 	switch {
 	case c.srv != nil:
 		_ = c.srv.Bye(ctx)
@@ -161,6 +207,16 @@ func (w *sipWorld) HangupPeer(leg string) {
 	default: // customer still ringing: CANCEL
 		_, _ = w.cust.client.Do(ctx, newCancel(c.cli.InviteRequest))
 	}
+	// The 200 to a BYE goes out before the switch ends the leg.
+	w.until(func(sw *Switch) bool { return gone(sw, leg) })
+}
+
+// answered reports whether the switch answered leg (200 OK sent).
+func (w *sipWorld) answered(leg string) bool {
+	w.sw.mu.Lock()
+	defer w.sw.mu.Unlock()
+	l := w.sw.legs[leg]
+	return l != nil && (l.state == stAnswering || l.state == stAnswered)
 }
 
 // mouth is the party's voice on c.
@@ -194,7 +250,21 @@ func (w *sipWorld) PressDigits(leg, digits string) {
 	if c == nil || c.remote.Load() == nil {
 		w.t.Fatalf("world: no party with media on %s", leg)
 	}
+	w.sw.mu.Lock()
+	l := w.sw.legs[leg]
+	w.sw.mu.Unlock()
+	if l == nil || l.med == nil {
+		w.t.Fatalf("world: no media on %s", leg)
+	}
+	before := l.med.received.Load()
 	w.mouth(c).digits(DefaultEventPT, digits, true, time.Millisecond)
+	// Done when the switch has read every packet (its DTMF events follow
+	// at once); each press is a zero-duration packet and audio.Packets.
+	n := uint64(0)
+	for _, k := range digits {
+		n += uint64(1 + len(audio.Packets(string(k), 800)))
+	}
+	w.until(func(*Switch) bool { return l.med.received.Load() >= before+n })
 }
 
 // DigitsHeard waits until the switch has sent every digit queued for the
@@ -232,7 +302,26 @@ func (w *sipWorld) HearsMusic(leg string) bool {
 		return false
 	}
 	e := listen(c)
+	w.catchUp(leg, c)
 	return e.waitTone(e.pos(), worldMusic, hearMin, hearWait)
+}
+
+// catchUp waits (at most 2 s) until the party on leg has received every
+// packet the switch sent it so far: audio still in flight from before
+// (the rest of an earlier burst, music from before a Resume) must not
+// count as heard now.
+func (w *sipWorld) catchUp(leg string, c *devCall) {
+	w.sw.mu.Lock()
+	l := w.sw.legs[leg]
+	w.sw.mu.Unlock()
+	if l == nil || l.med == nil {
+		return
+	}
+	sent := l.med.sent.Load()
+	deadline := time.Now().Add(2 * time.Second)
+	for c.got.Load() < sent && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 // Hears: the speaker's party sends a burst of its tone; the listener's
@@ -242,10 +331,22 @@ func (w *sipWorld) Hears(listener, speaker string) bool {
 	if l == nil || s == nil || s.remote.Load() == nil {
 		return false
 	}
+	w.sw.mu.Lock()
+	sl := w.sw.legs[speaker]
+	w.sw.mu.Unlock()
+	if sl == nil || sl.med == nil {
+		return false
+	}
 	e := listen(l)
 	f := w.freq(speaker)
+	w.catchUp(listener, l)
 	p := e.pos()
+	before := sl.med.received.Load()
 	w.mouth(s).tone(f, hearBurst, time.Millisecond)
+	// On a loaded machine the burst may reach the switch late: hearWait
+	// counts from when the switch has read it (then relay or mixer and
+	// the listener's ear are all that is left).
+	w.until(func(*Switch) bool { return sl.med.received.Load() >= before+hearBurst })
 	return e.waitTone(p, f, hearMin, hearWait)
 }
 
@@ -274,32 +375,29 @@ func (w *sipWorld) Advance(d time.Duration) {
 // a wide margin for a loaded machine.
 const settleQuiet = 60 * time.Millisecond
 
-// Settle waits until the switch has emitted nothing new for settleQuiet (at most 3 s).
+// Settle waits (at most worldStep) until no leg waits for its party's
+// answer to our INVITE (stOriginated: the 180 or a failure will come) or
+// for the ACK of our 200 (stAnswering: Answered will come), the switch
+// has emitted nothing new for settleQuiet, and the pump has handed every
+// event to the channel.
 func (w *sipWorld) Settle() {
 	last, stable := uint64(1<<63), time.Now()
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(worldStep)
 	for time.Now().Before(deadline) {
 		w.sw.mu.Lock()
 		n := w.sw.emitted
+		inFlight := false
+		for _, l := range w.sw.legs {
+			inFlight = inFlight || l.state == stOriginated || l.state == stAnswering
+		}
 		w.sw.mu.Unlock()
-		if n != last {
+		if n != last || inFlight {
 			last, stable = n, time.Now()
-		} else if time.Since(stable) >= settleQuiet {
-			break
+		} else if time.Since(stable) >= settleQuiet && w.sw.delivered.Load() == n {
+			return
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
-	// let the pump hand queued events to the channel
-	for i := 0; i < 100; i++ {
-		w.sw.evMu.Lock()
-		q := len(w.sw.queue)
-		w.sw.evMu.Unlock()
-		if q == 0 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(5 * time.Millisecond)
 }
 
 // TestContract runs the whole telephony/switchtest contract against the

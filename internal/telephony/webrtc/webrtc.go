@@ -139,8 +139,9 @@ type Endpoint struct {
 	track *passthroughTrack
 	opt   Options
 
-	mu    sync.Mutex
-	state State
+	mu      sync.Mutex
+	state   State
+	closing bool // Close was called: no new track readers
 
 	received, sent atomic.Uint64
 	readers        sync.WaitGroup
@@ -170,6 +171,13 @@ func (a *API) NewEndpoint(opt Options) (*Endpoint, error) {
 	}()
 	pc.OnTrack(func(tr *pion.TrackRemote, _ *pion.RTPReceiver) {
 		if tr.Kind() != pion.RTPCodecTypeAudio {
+			return
+		}
+		// Under e.mu, so that no reader is added once Close waits for them
+		// (pion calls OnTrack on a goroutine of its own).
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.closing {
 			return
 		}
 		e.readers.Add(1)
@@ -314,6 +322,9 @@ func (e *Endpoint) Stats() (received, sent uint64) {
 
 // Close ends the PeerConnection and waits for its readers.
 func (e *Endpoint) Close() error {
+	e.mu.Lock()
+	e.closing = true
+	e.mu.Unlock()
 	err := e.pc.Close()
 	e.readers.Wait()
 	e.setState(StateClosed)

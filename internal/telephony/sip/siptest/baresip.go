@@ -107,12 +107,21 @@ type reply struct {
 func StartPhone(t testing.TB, cfg PhoneConfig) *Phone {
 	t.Helper()
 	RequireBaresip(t)
-	p, err := startPhone(t, cfg)
-	if err != nil {
-		t.Fatalf("baresip %s: %v", cfg.User, err)
+	var err error
+	for range 3 { // a port FreePort found may be taken before baresip binds it
+		var p *Phone
+		if p, err = startPhone(t, cfg); err == nil {
+			return p
+		}
+		if !errors.Is(err, errPortTaken) {
+			break
+		}
 	}
-	return p
+	t.Fatalf("baresip %s: %v", cfg.User, err)
+	return nil
 }
+
+var errPortTaken = errors.New("port taken")
 
 func startPhone(t testing.TB, cfg PhoneConfig) (*Phone, error) {
 	if cfg.User == "" || cfg.Server == "" {
@@ -207,11 +216,19 @@ func startPhone(t testing.TB, cfg PhoneConfig) (*Phone, error) {
 		}
 		select {
 		case <-p.exited:
-			return nil, fmt.Errorf("exited at start (%v):\n%s", p.waitErr, tail(p.Log(), 20))
+			log := p.Log()
+			if strings.Contains(log, "Address already in use") {
+				return nil, fmt.Errorf("%w: exited at start:\n%s", errPortTaken, tail(log, 20))
+			}
+			return nil, fmt.Errorf("exited at start (%v):\n%s", p.waitErr, tail(log, 20))
 		case <-time.After(50 * time.Millisecond):
 		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("control socket 127.0.0.1:%d not up within %v:\n%s", ctrlPort, phoneStartTimeout, tail(p.Log(), 20))
+		if log := p.Log(); strings.Contains(log, "Address already in use") || time.Now().After(deadline) {
+			_ = p.cmd.Process.Kill()
+			if strings.Contains(log, "Address already in use") {
+				return nil, fmt.Errorf("%w:\n%s", errPortTaken, tail(log, 20))
+			}
+			return nil, fmt.Errorf("control socket 127.0.0.1:%d not up within %v:\n%s", ctrlPort, phoneStartTimeout, tail(log, 20))
 		}
 	}
 	go p.read()

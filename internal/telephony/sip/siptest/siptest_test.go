@@ -143,10 +143,7 @@ func TestUDPBound(t *testing.T) {
 	if !udpBound(port) {
 		t.Fatalf("port %d bound but not seen", port)
 	}
-	c.Close()
-	if udpBound(port) {
-		t.Fatalf("port %d closed but still seen", port)
-	}
+	c.Close() // (not checked unbound after: another test may take the port at once)
 }
 
 func FuzzReadNetstring(f *testing.F) {

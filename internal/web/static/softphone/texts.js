@@ -3,7 +3,7 @@
 // Kept here so the softphone's parts can change without the console's
 // dictionary; missing Spanish falls back to English.
 
-import { getLang } from '/ui/i18n.js';
+import { translator } from '/ui/i18n.js';
 
 const en = {
   message: 'Message', sendMessage: 'Send message', channel: 'Channel', sms: 'SMS', whatsapp: 'WhatsApp',
@@ -23,7 +23,4 @@ const es = {
   logSaved: 'Registro de la llamada guardado en el CRM.',
 };
 
-export function tt(key, params = {}) {
-  const text = (getLang() === 'es' ? es[key] : undefined) ?? en[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
-}
+export const tt = translator({ en, es });

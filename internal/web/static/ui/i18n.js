@@ -436,3 +436,14 @@ export function t(key, params = {}) {
   const text = dictionaries[current][key] ?? en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
 }
+
+// translator gives a module its own texts ({en: {...}, es: {...}}) on top
+// of the shared dictionary: its text in the current language, else its
+// English one, else the shared t().
+export function translator(own) {
+  return (key, params = {}) => {
+    const text = own[current]?.[key] ?? own.en?.[key];
+    if (text === undefined) return t(key, params);
+    return text.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
+  };
+}

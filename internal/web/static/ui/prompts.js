@@ -12,7 +12,7 @@ import htm from 'htm';
 import { api, ApiError } from './api.js';
 import { getToken } from './auth.js';
 import { ErrorBox } from './errors.js';
-import { t, getLang } from './i18n.js';
+import { t, translator } from './i18n.js';
 
 const html = htm.bind(h);
 const PROMPTS = '/api/v2/architect/prompts';
@@ -38,13 +38,7 @@ const texts = {
       'Añada una locución con el nombre de una incluida para sustituirla. Convierta el audio con: sox in.wav -r 8000 -c 1 -b 16 out.wav',
   },
 };
-function tt(key, params) {
-  const dict = texts[getLang()] || texts.en;
-  let s = dict[key] ?? texts.en[key];
-  if (s === undefined) return t(key, params);
-  for (const [k, v] of Object.entries(params || {})) s = s.replaceAll(`{${k}}`, String(v));
-  return s;
-}
+const tt = translator(texts);
 
 const seconds = (ms) => `${Math.round((ms || 0) / 100) / 10} s`;
 

@@ -9,7 +9,7 @@ import htm from 'htm';
 import { api, listAll } from './api.js';
 import { getToken } from './auth.js';
 import { ErrorBox } from './errors.js';
-import { t, getLang } from './i18n.js';
+import { t, getLang, translator } from './i18n.js';
 
 const html = htm.bind(h);
 const enc = encodeURIComponent;
@@ -40,13 +40,7 @@ const texts = {
     recRecord: 'Grabar', recStop: 'Dejar de grabar', recordings: 'Grabaciones',
   },
 };
-function tt(key, params) {
-  const dict = texts[getLang()] || texts.en;
-  let s = dict[key] ?? texts.en[key];
-  if (s === undefined) return t(key, params);
-  for (const [k, v] of Object.entries(params || {})) s = s.replaceAll(`{${k}}`, String(v));
-  return s;
-}
+const tt = translator(texts);
 
 const seconds = (ms) => `${Math.round((ms || 0) / 100) / 10} s`;
 
