@@ -138,7 +138,7 @@ func TestStationsCRUD(t *testing.T) {
 	}
 	keep(e.must(t, 200, "GET", "/api/v2/stations/"+id, admin, nil))
 	list := keep(e.must(t, 200, "GET", "/api/v2/stations", admin, nil))
-	if ns := names(list.entities(t)); !slices.Equal(ns, []string{"1001", "1002", "1003", "1004", "1005", "2001"}) {
+	if ns := names(list.entities(t)); !slices.Equal(ns, []string{"1001", "1002", "1003", "1004", "1005", "1101", "1102", "1103", "1104", "1105", "2001"}) {
 		t.Errorf("stations %v", ns)
 	}
 	if f := keep(e.must(t, 200, "GET", "/api/v2/stations?name=200*", e.token(t, pAgent), nil)).entities(t); len(f) != 1 || f[0]["id"] != id {

@@ -92,6 +92,7 @@ func eventually(t *testing.T, d time.Duration, f func() string) {
 type peer struct {
 	t      *testing.T
 	user   string
+	pass   string // what it registered with: the switch challenges its INVITEs
 	ua     *sipgo.UserAgent
 	client *sipgo.Client
 	dua    *sipgo.DialogUA
@@ -282,6 +283,7 @@ func (c *peerCall) sendTone(freq float64) {
 // register registers the peer as station user with digest auth.
 func (p *peer) register(t *testing.T, sw *net.UDPAddr, password string) {
 	t.Helper()
+	p.pass = password
 	req := sip.NewRequest(sip.REGISTER, sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: sw.Port})
 	aor := sip.Uri{Scheme: "sip", User: p.user, Host: "127.0.0.1"}
 	fp := sip.NewParams()
@@ -323,7 +325,7 @@ func (p *peer) call(t *testing.T, sw *net.UDPAddr, from, to string) (*peerCall, 
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{})
+		err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{Username: p.user, Password: p.pass})
 		if err == nil {
 			c.remote.Store(sdpAddr(dlg.InviteResponse.Body()))
 			err = dlg.Ack(context.Background())

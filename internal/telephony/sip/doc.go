@@ -25,7 +25,9 @@
 //     runs on Options.Clock and sends CANCEL.
 //   - Inbound INVITEs are accepted from inbound trunks and from registered
 //     devices (the From user is a station whose REGISTER came from the
-//     same host); anything else gets 403, an offer without PCMU 488. The
+//     same host, and the INVITE answers a digest challenge with the
+//     station's password, as REGISTER does: 401, then 403 for a wrong
+//     one); anything else gets 403, an offer without PCMU 488. The
 //     switch answers 100 Trying and emits Incoming with From (the caller's
 //     user part; "anonymous" becomes "") and To (the dialled user part).
 //   - Answer sends 200 OK with our SDP (a local RTP port from

@@ -346,7 +346,7 @@ func (r *Registrar) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if len(r.bindings[station])+added > r.cfg.MaxContacts {
 		r.mu.Unlock()
-		r.log.Warn("sip register refused: too many contacts", "station", station, "source", source)
+		r.log.Warn("sip digest auth refused: too many contacts", "station", station, "source", source)
 		r.respond(tx, newResponse(req, sip.StatusForbidden, "Too Many Contacts"))
 		return
 	}
@@ -462,7 +462,7 @@ func (r *Registrar) authenticate(req *sip.Request, station, source string) (ok b
 	}
 	cred, err := digest.ParseCredentials(h.Value())
 	if err != nil {
-		r.log.Warn("sip register refused: malformed Authorization", "station", station, "source", source)
+		r.log.Warn("sip digest auth refused: malformed Authorization", "station", station, "source", source)
 		return false, sip.StatusBadRequest, "Bad Authorization", false
 	}
 	if cred.Realm != r.cfg.Realm {
@@ -475,7 +475,7 @@ func (r *Registrar) authenticate(req *sip.Request, station, source string) (ok b
 		return false, sip.StatusUnauthorized, "", false
 	}
 	if cred.Username != station {
-		r.log.Warn("sip register refused: user does not match address of record", "station", station, "user", cred.Username, "source", source)
+		r.log.Warn("sip digest auth refused: user does not match address of record", "station", station, "user", cred.Username, "source", source)
 		return false, sip.StatusForbidden, "Forbidden", false
 	}
 	if a := strings.ToUpper(cred.Algorithm); a != "" && a != "MD5" {
@@ -490,7 +490,7 @@ func (r *Registrar) authenticate(req *sip.Request, station, source string) (ok b
 	cancel()
 	if err != nil {
 		if isNotFound(err) {
-			r.log.Warn("sip register refused: unknown station", "station", station, "source", source)
+			r.log.Warn("sip digest auth refused: unknown station", "station", station, "source", source)
 			return false, sip.StatusForbidden, "Forbidden", false
 		}
 		r.log.Error("sip register: credentials lookup failed", "station", station, "err", err)
@@ -512,7 +512,7 @@ func (r *Registrar) authenticate(req *sip.Request, station, source string) (ok b
 		Count:    cred.Nc,
 	})
 	if err != nil || subtle.ConstantTimeCompare([]byte(want.Response), []byte(strings.ToLower(cred.Response))) != 1 {
-		r.log.Warn("sip register refused: wrong password", "station", station, "source", source)
+		r.log.Warn("sip digest auth refused: wrong password", "station", station, "source", source)
 		return false, sip.StatusForbidden, "Forbidden", false
 	}
 	return true, 0, "", false

@@ -380,6 +380,26 @@ func (s *Switch) allowedSource(req *sip.Request) bool {
 	return false
 }
 
+// stationProven challenges an INVITE from a station's device: its source
+// address and From user alone would let anyone who can send UDP from that
+// host (or spoof it) place calls as the station, so it must answer a digest
+// challenge with the station's password, as for REGISTER. It reports
+// whether the request may go on; otherwise it has been answered (401 with a
+// challenge, 403 for a wrong password).
+func (s *Switch) stationProven(req *sip.Request, tx sip.ServerTransaction) bool {
+	r := s.opt.Registrar
+	ok, code, reason, stale := r.authenticate(req, req.From().Address.User, req.Source())
+	switch {
+	case ok:
+		return true
+	case code == sip.StatusUnauthorized:
+		r.challenge(req, tx, stale)
+	default:
+		r.respond(tx, newResponse(req, code, reason))
+	}
+	return false
+}
+
 func (s *Switch) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	callID := req.CallID()
 	if callID == nil || req.From() == nil || req.To() == nil || req.CSeq() == nil {
@@ -410,6 +430,9 @@ func (s *Switch) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !s.allowedSource(req) {
 		s.log.Warn("sip invite refused: unknown source", "source", req.Source())
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil))
+		return
+	}
+	if s.inboundTrunk(req) == nil && !s.stationProven(req, tx) {
 		return
 	}
 	if s.didRefused(req) {

@@ -135,6 +135,7 @@ func startSwitch(t testing.TB, trunks ...string) *swFixture {
 type device struct {
 	t      testing.TB
 	user   string
+	pass   string // the password it registered with, for INVITE challenges
 	ua     *sipgo.UserAgent
 	client *sipgo.Client
 	dua    *sipgo.DialogUA
@@ -361,6 +362,7 @@ func (d *device) register(sw *Switch, password string) {
 
 // registerContact registers sip:USER@127.0.0.1:port (another peer, e.g. SIPp).
 func (d *device) registerContact(sw *Switch, password string, port int) {
+	d.pass = password
 	d.t.Helper()
 	req := sip.NewRequest(sip.REGISTER, sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: sw.Addr().Port})
 	aor := sip.Uri{Scheme: "sip", User: d.user, Host: "127.0.0.1"}
@@ -407,7 +409,7 @@ func (d *device) invite(sw *Switch, from, to string) (*devCall, chan error) {
 	go func() {
 		ctx, cancel := context.WithTimeout(bg, 10*time.Second)
 		defer cancel()
-		err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{})
+		err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{Username: d.user, Password: d.pass})
 		if err == nil {
 			if a, perr := parseSDP(dlg.InviteResponse.Body()); perr == nil {
 				call.remote.Store(&net.UDPAddr{IP: a.IP, Port: a.Port})
@@ -692,6 +694,44 @@ func TestInboundFromRegisteredDeviceAndSwitchHangsUp(t *testing.T) {
 	waitClosed(t, call.ended, "device sees BYE from the switch")
 	if ev := f.ev.wait(t, in.Leg, telephony.Hangup, evWait); ev.Cause != telephony.CauseNormal {
 		t.Errorf("cause %q", ev.Cause)
+	}
+}
+
+// A station's device proves who it is on every INVITE, as on REGISTER:
+// its address and From user alone must not place calls (toll fraud), so
+// no credentials get a challenge the device cannot meet and a wrong
+// password 403; neither reaches the platform.
+func TestStationInviteNeedsDigest(t *testing.T) {
+	f := startSwitch(t)
+	ph := newDevice(t, "1001", "")
+	ph.register(f.sw, "device")
+	for _, c := range []struct{ pass, want string }{{"", "401"}, {"wrong", "403"}} {
+		ph.pass = c.pass
+		_, res := ph.invite(f.sw, "1001", "700")
+		err := waitErr(t, res, evWait)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("INVITE with password %q: %v, want %s", c.pass, err, c.want)
+		}
+	}
+	ph.pass = "device"
+	_, res := ph.invite(f.sw, "1001", "700")
+	in := f.ev.wait(t, "", telephony.Incoming, evWait)
+	if err := f.sw.Answer(bg, in.Leg); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitErr(t, res, evWait); err != nil {
+		t.Fatal(err)
+	}
+	f.ev.mu.Lock()
+	defer f.ev.mu.Unlock()
+	n := 0
+	for _, ev := range f.ev.all {
+		if ev.Type == telephony.Incoming {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d Incoming events, want 1 (only the authenticated INVITE)", n)
 	}
 }
 
