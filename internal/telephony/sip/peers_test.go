@@ -238,10 +238,9 @@ func TestPeerCustomerCallBridgedToAgentAudioBothWays(t *testing.T) {
 // A SIPp customer (replaying an RTP capture of a 440 Hz tone) calls in
 // and the platform bridges it to the agent's baresip: the agent hears the
 // customer's tone and not its own. (SIPp cannot record, so the other way
-// is checked with a baresip customer above. Echoing with -rtp_echo does
-// not work: SIPp would send its capture and the echo as two SSRCs on one
-// stream, which the relay passes on as they are and baresip's jitter
-// buffer drops.)
+// is checked with a baresip customer above. SIPp's -rtp_echo is not used:
+// it would send its capture and the echo interleaved on one stream, which
+// no recording side here could tell apart.)
 func TestPeerSIPpCustomerBridgedToAgentAudio(t *testing.T) {
 	siptest.RequireSIPp(t)
 	f := startPeerSwitch(t)
