@@ -114,7 +114,7 @@ func printDemoBanner(url string) {
 	for _, l := range demo.Logins {
 		fmt.Fprintf(&b, "    %-11s %-10s / %s\n", l.Role, l.Username, l.Password)
 	}
-	fmt.Fprintf(&b, "\n  Devices 1001..1005, password: device\n")
+	fmt.Fprintf(&b, "\n  Devices 1001..1005 (SIP phones) and 1101..1105 (browser phones: the softphone page), password: device\n")
 	fmt.Fprintf(&b, "  OAuth client (client credentials, admin): %s / %s\n", demo.ClientID, demo.ClientSecret)
 	fmt.Fprintf(&b, "    curl -s -u %s:%s -d grant_type=client_credentials %s/oauth/token\n\n", demo.ClientID, demo.ClientSecret, url)
 	fmt.Fprint(os.Stdout, b.String())
