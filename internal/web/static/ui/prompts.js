@@ -12,6 +12,7 @@ import htm from 'htm';
 import { api, ApiError } from './api.js';
 import { getToken } from './auth.js';
 import { ErrorBox } from './errors.js';
+import { useWavPlayer } from './wavplayer.js';
 import { t, translator } from './i18n.js';
 
 const html = htm.bind(h);
@@ -63,42 +64,14 @@ async function upload(prompt, file) {
   return data;
 }
 
-// The console's CSP admits media only from the server itself and an <audio> element
-// cannot send the bearer token, so prompts play through Web Audio from
-// the downloaded bytes (as recordings do).
-let audioCtx = null;
-
 function PromptRow({ p, isAdmin, onChange, setError }) {
-  const [clip, setClip] = useState(null); // { buffer, url }
-  const [playing, setPlaying] = useState(null);
   const [busy, setBusy] = useState(false);
-  useEffect(() => () => { if (clip) URL.revokeObjectURL(clip.url); }, [clip]);
-  useEffect(() => () => playing?.stop(), [playing]);
-  const play = async () => {
-    setError(null);
-    try {
-      audioCtx = audioCtx || new AudioContext();
-      let c = clip;
-      if (!c) {
-        await api(p.selfUri);
-        const res = await fetch(p.mediaUri, { headers: { Authorization: 'Bearer ' + getToken()?.access_token } });
-        if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => null));
-        const bytes = await res.arrayBuffer();
-        c = { buffer: await audioCtx.decodeAudioData(bytes.slice(0)), url: URL.createObjectURL(new Blob([bytes], { type: 'audio/wav' })) };
-        setClip(c);
-      }
-      await audioCtx.resume();
-      const src = audioCtx.createBufferSource();
-      src.buffer = c.buffer;
-      src.connect(audioCtx.destination);
-      src.onended = () => setPlaying((x) => (x === src ? null : x));
-      src.start();
-      setPlaying(src);
-    } catch (err) {
-      setError(err);
-    }
-  };
-  const stop = () => { playing?.stop(); setPlaying(null); };
+  const { clip, playing, play, stop, forget } = useWavPlayer(async () => {
+    await api(p.selfUri); // refreshes the token first if it expired
+    const res = await fetch(p.mediaUri, { headers: { Authorization: 'Bearer ' + getToken()?.access_token } });
+    if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => null));
+    return res.arrayBuffer();
+  }, setError);
   const replace = async (e) => {
     const file = e.currentTarget.files?.[0];
     e.currentTarget.value = '';
@@ -107,7 +80,7 @@ function PromptRow({ p, isAdmin, onChange, setError }) {
     setError(null);
     try {
       await upload(p, file);
-      if (clip) { URL.revokeObjectURL(clip.url); setClip(null); }
+      forget();
       onChange('updated');
     } catch (err) {
       setError(err);

@@ -9,6 +9,7 @@ import htm from 'htm';
 import { api, listAll } from './api.js';
 import { getToken } from './auth.js';
 import { ErrorBox } from './errors.js';
+import { useWavPlayer } from './wavplayer.js';
 import { t, getLang, translator } from './i18n.js';
 
 const html = htm.bind(h);
@@ -163,9 +164,8 @@ export function TrunksSection({ isAdmin }) {
 
 // ---- recordings -------------------------------------------------------------
 
-// fetchAudio downloads a recording's WAV with the bearer token (a media
-// element cannot send one, and the console's CSP keeps blob: media out):
-// it is played through Web Audio and offered as a download link.
+// fetchAudio downloads a recording's WAV with the bearer token, for
+// useWavPlayer.
 async function fetchAudio(rec) {
   await api(rec.selfUri); // refreshes the token first if it expired
   const res = await fetch(rec.mediaUris.S.mediaUri, { headers: { Authorization: 'Bearer ' + getToken()?.access_token } });
@@ -173,37 +173,9 @@ async function fetchAudio(rec) {
   return res.arrayBuffer();
 }
 
-let audioCtx = null;
-
 function RecordingRow({ rec }) {
-  const [clip, setClip] = useState(null); // { buffer, url }
-  const [playing, setPlaying] = useState(null); // the source node while it plays
   const [error, setError] = useState(null);
-  useEffect(() => () => { if (clip) URL.revokeObjectURL(clip.url); }, [clip]);
-  useEffect(() => () => playing?.stop(), [playing]);
-  const play = async () => {
-    setError(null);
-    try {
-      audioCtx = audioCtx || new AudioContext();
-      let c = clip;
-      if (!c) {
-        const bytes = await fetchAudio(rec);
-        const url = URL.createObjectURL(new Blob([bytes], { type: 'audio/wav' }));
-        c = { buffer: await audioCtx.decodeAudioData(bytes.slice(0)), url };
-        setClip(c);
-      }
-      await audioCtx.resume();
-      const src = audioCtx.createBufferSource();
-      src.buffer = c.buffer;
-      src.connect(audioCtx.destination);
-      src.onended = () => setPlaying((p) => (p === src ? null : p));
-      src.start();
-      setPlaying(src);
-    } catch (err) {
-      setError(err);
-    }
-  };
-  const stop = () => { playing?.stop(); setPlaying(null); };
+  const { clip, playing, play, stop } = useWavPlayer(() => fetchAudio(rec), setError);
   return html`<tr data-recording=${rec.id} data-duration=${clip ? clip.buffer.duration.toFixed(2) : undefined}>
     <td><time datetime=${rec.startTime}>${new Date(rec.startTime).toLocaleString(getLang())}</time></td>
     <td>${seconds(rec.durationMs)}</td>
