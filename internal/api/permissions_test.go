@@ -267,6 +267,7 @@ func TestPermissionsMatrix(t *testing.T) {
 		{method: "DELETE", template: "/api/v2/architect/prompts/{promptId}", path: "/api/v2/architect/prompts/" + unknownID, min: "admin", allowed: 404},
 		{method: "PUT", template: "/api/v2/architect/prompts/{promptId}/audio", path: "/api/v2/architect/prompts/" + unknownID + "/audio", body: "RIFF", min: "admin", allowed: 404},
 		{method: "GET", template: "/api/v2/architect/prompts/{promptId}/audio", path: "/api/v2/architect/prompts/" + unknownID + "/audio", min: "supervisor", allowed: 404},
+		{method: "GET", template: "/api/v2/recordings", path: "/api/v2/recordings", min: "supervisor", allowed: 200},
 		{method: "GET", template: "/api/v2/conversations/calls/{conversationId}/recordings", path: "/api/v2/conversations/" + unknownID + "/recordings", min: "agent", allowed: 404},
 		{method: "GET", template: "/api/v2/conversations/calls/{conversationId}/recordings/{recordingId}", path: "/api/v2/conversations/" + unknownID + "/recordings/" + unknownID, min: "agent", allowed: 404},
 		{method: "GET", template: "/api/v2/conversations/calls/{conversationId}/recordings/{recordingId}/media", path: "/api/v2/conversations/" + unknownID + "/recordings/" + unknownID + "/media", min: "agent", allowed: 404},

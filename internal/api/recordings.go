@@ -15,7 +15,9 @@ import (
 // Call recordings, shaped like the platform's Recording where the two
 // share fields. Who may see them: supervisors and admins any
 // conversation's; an agent only those of conversations they took part in
-// (the conversation's own rule: 403 otherwise). docs/telephony.md.
+// (the conversation's own rule: 403 otherwise). The listing across
+// conversations (/api/v2/recordings) is for supervisors and admins only.
+// docs/telephony.md.
 
 // The platform's paths are /api/v2/conversations/{conversationId}/recordings...,
 // which net/http's ServeMux cannot hold next to
@@ -88,6 +90,23 @@ func (s *Server) registerRecordings(api huma.API) {
 		return
 	}
 	const tag = "Recording"
+	huma.Register(api, op("getRecordings", http.MethodGet, "/api/v2/recordings",
+		"The latest recordings across conversations, newest first", tag, auth.Supervisor),
+		func(ctx context.Context, in *PageParams) (*Body[*Listing[Recording]], error) {
+			pg, size, num, err := in.page(100)
+			if err != nil {
+				return nil, err
+			}
+			rs, total, err := s.Recordings.Recent(ctx, pg.Limit, pg.Offset)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]Recording, len(rs))
+			for i, r := range rs {
+				out[i] = recordingOut(r)
+			}
+			return body(listing(ctx, out, total, size, num)), nil
+		})
 	huma.Register(api, op("getConversationRecordings", http.MethodGet, "/api/v2/conversations/calls/{conversationId}/recordings",
 		"A conversation's recordings", tag, auth.Agent),
 		func(ctx context.Context, in *ConversationIDPath) (*Body[[]Recording], error) {

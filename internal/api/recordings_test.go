@@ -2,7 +2,11 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -75,4 +79,73 @@ func TestSimRecordingListedAndDownloaded(t *testing.T) {
 	}
 	errorBody(t, ce.send(t, "GET", recPath+"/"+unknownID+"/media", sup, nil), 404, "")
 	errorBody(t, ce.send(t, "GET", recPath+"/nope/media", sup, nil), 400, "")
+}
+
+// The listing across conversations pages newest first, shapes each
+// recording like the per-conversation list, and is for supervisors and
+// admins only.
+func TestRecentRecordingsPaged(t *testing.T) {
+	ce := startCalls(t)
+	rs := ce.app.Recordings
+	ctx := context.Background()
+	base := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	convs := []string{"c0000000-0000-4000-8000-000000000001", "c0000000-0000-4000-8000-000000000002", "c0000000-0000-4000-8000-000000000003"}
+	for i, conv := range convs {
+		name := fmt.Sprintf("recent-%d.wav", i)
+		f, err := os.Create(filepath.Join(rs.Dir(), name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := audio.NewStereoWriter(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(make([]int16, audio.SampleRate), make([]int16, audio.SampleRate)); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		if _, err := rs.Add(ctx, conv, "p0000000-0000-4000-8000-000000000001", "", name, base.Add(time.Duration(i)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type page struct {
+		Entities   []map[string]any `json:"entities"`
+		PageSize   int              `json:"pageSize"`
+		PageNumber int              `json:"pageNumber"`
+		Total      int              `json:"total"`
+	}
+	get := func(tok, q string) page {
+		t.Helper()
+		var p page
+		if err := json.Unmarshal(ce.must(t, 200, "GET", "/api/v2/recordings"+q, tok, nil).body, &p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	sup := ce.token(t, pSupervisor)
+	p1 := get(sup, "?pageSize=2&pageNumber=1")
+	if p1.Total != 3 || p1.PageSize != 2 || p1.PageNumber != 1 || len(p1.Entities) != 2 ||
+		p1.Entities[0]["conversationId"] != convs[2] || p1.Entities[1]["conversationId"] != convs[1] {
+		t.Fatalf("page 1: %+v", p1)
+	}
+	e := p1.Entities[0]
+	uri := e["mediaUris"].(map[string]any)["S"].(map[string]any)["mediaUri"].(string)
+	if e["durationMs"] != float64(1000) || e["endTime"] != "2026-05-01T09:02:00.000Z" ||
+		uri != "/api/v2/conversations/"+convs[2]+"/recordings/"+e["id"].(string)+"/media" {
+		t.Fatalf("entity: %v", e)
+	}
+	p2 := get(ce.token(t, pAdminCC), "?pageSize=2&pageNumber=2")
+	if p2.Total != 3 || len(p2.Entities) != 1 || p2.Entities[0]["conversationId"] != convs[0] {
+		t.Fatalf("page 2: %+v", p2)
+	}
+	if p := get(sup, ""); p.PageSize != 25 || len(p.Entities) != 3 {
+		t.Fatalf("default page: %+v", p)
+	}
+	errorBody(t, ce.send(t, "GET", "/api/v2/recordings?pageSize=101", sup, nil), 400, "bad.request")
+	for _, who := range []string{"agent1", pAgentCC} {
+		errorBody(t, ce.send(t, "GET", "/api/v2/recordings", ce.token(t, who), nil), 403, "")
+	}
 }

@@ -126,6 +126,32 @@ func (s *Service) List(ctx context.Context, conversationID string) ([]Recording,
 	return out, rows.Err()
 }
 
+// Recent returns a page of recordings across conversations, newest first
+// (by start, then id so pages are stable), and how many there are in all.
+func (s *Service) Recent(ctx context.Context, limit, offset int) ([]Recording, int, error) {
+	if limit <= 0 || offset < 0 {
+		return nil, 0, problem.Invalidf("pageSize", "limit %d and offset %d: want a positive limit and a non-negative offset", limit, offset)
+	}
+	var total int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM recordings`).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM recordings ORDER BY start_time DESC, id DESC LIMIT $1 OFFSET $2`, limit, offset)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	out := []Recording{}
+	for rows.Next() {
+		r, err := scan(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, r)
+	}
+	return out, total, rows.Err()
+}
+
 // Get returns one recording of a conversation.
 func (s *Service) Get(ctx context.Context, conversationID, id string) (Recording, error) {
 	r, err := scan(s.db.QueryRowContext(ctx, `SELECT `+columns+` FROM recordings WHERE id = $1 AND conversation_id = $2`, id, conversationID))

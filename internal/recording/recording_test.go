@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -99,6 +100,48 @@ func TestIndex(t *testing.T) {
 		os.Remove(filepath.Join(dir, "a.wav"))
 		if _, err := s.Open(got); problemKind(err) != problem.NotFound {
 			t.Fatalf("open of a removed file: %v", err)
+		}
+	})
+}
+
+// Recent pages across conversations, newest first, with the total.
+func TestRecent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		dir := t.TempDir()
+		s := New(db, dir, clock.NewFake(time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)))
+		if rs, total, err := s.Recent(ctx, 10, 0); err != nil || total != 0 || rs == nil || len(rs) != 0 {
+			t.Fatalf("empty index: %v %d %v", rs, total, err)
+		}
+		end := time.Date(2026, 5, 1, 10, 5, 0, 0, time.UTC)
+		var ids []string
+		for i, conv := range []string{"c1", "c2", "c1", "c3"} {
+			name := fmt.Sprintf("r%d.wav", i)
+			stereoWAV(t, filepath.Join(dir, name), audio.SampleRate)
+			r, err := s.Add(ctx, conv, "p", "", name, end.Add(time.Duration(i)*time.Minute))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, r.ID)
+		}
+		page1, total, err := s.Recent(ctx, 3, 0)
+		if err != nil || total != 4 || len(page1) != 3 || page1[0].ID != ids[3] || page1[1].ID != ids[2] || page1[2].ID != ids[1] {
+			t.Fatalf("page 1: %+v %d %v", page1, total, err)
+		}
+		if page1[0].ConversationID != "c3" || page1[0].Duration != time.Second || page1[0].File != "r3.wav" {
+			t.Fatalf("newest: %+v", page1[0])
+		}
+		page2, total, err := s.Recent(ctx, 3, 3)
+		if err != nil || total != 4 || len(page2) != 1 || page2[0].ID != ids[0] {
+			t.Fatalf("page 2: %+v %d %v", page2, total, err)
+		}
+		if past, total, err := s.Recent(ctx, 3, 9); err != nil || total != 4 || len(past) != 0 {
+			t.Fatalf("past the end: %+v %d %v", past, total, err)
+		}
+		for _, bad := range [][2]int{{0, 0}, {-1, 0}, {1, -1}} {
+			if _, _, err := s.Recent(ctx, bad[0], bad[1]); problemKind(err) != problem.Invalid {
+				t.Errorf("Recent(%d, %d): %v", bad[0], bad[1], err)
+			}
 		}
 	})
 }

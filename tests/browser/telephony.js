@@ -5,10 +5,13 @@
 //
 // The admin opens SIP trunks and sees the demo's "Demo carrier" with its
 // numbers; adds a trunk whose numbers name an unknown queue (the error),
-// then a good one (listed, its password never shown), and deletes it. Then
-// opens Recordings, asks for the conversation CONVERSATION_ID (a call the
-// Go test recorded on the simulated switch) and plays its recording (the
-// WAV decoded by Web Audio lasts the 5 s recorded). Prints one JSON line; on the first failure
+// then a good one (listed, its password never shown), edits its caller id
+// (the form comes prefilled, the password left empty keeps the stored one),
+// and deletes it. Then opens Recordings, which lists the latest recordings
+// without typing an id: the conversation CONVERSATION_ID (a call the Go test
+// recorded on the simulated switch) is there and its recording plays (the
+// WAV decoded by Web Audio lasts the 5 s recorded); filtering by that id
+// shows the one recording. Prints one JSON line; on the first failure
 // a JSON line with ok=false, and exits 1. Run by
 // internal/web/telephony_browser_test.go.
 'use strict';
@@ -75,6 +78,33 @@ async function main() {
     check(text.includes('+34910000077 → Soporte') && text.includes('3001 → Ventas') && !text.includes('browser-secret'), `row "Carrier B": ${text}`);
     check(!(await page.content()).includes('browser-secret'), 'the password is on the page');
     await shot(page, 'telephony-trunks.png');
+  });
+
+  await step('edit a trunk\'s caller id', async () => {
+    const row = panel.getByRole('row').filter({ has: page.getByRole('cell', { name: 'Carrier B', exact: true }) });
+    await row.getByRole('button', { name: 'Edit Carrier B', exact: true }).click();
+    const edit = panel.getByRole('form', { name: 'Edit trunk', exact: true });
+    await visible(edit, 'the "Edit trunk" form');
+    check((await edit.getByLabel('Name', { exact: true }).inputValue()) === 'Carrier B', 'the form is not prefilled with the name');
+    check((await edit.getByLabel('Digest user', { exact: true }).inputValue()) === 'acct', 'the form is not prefilled with the user');
+    const password = edit.getByLabel('Digest password', { exact: true });
+    check((await password.inputValue()) === '', 'the password field is not empty');
+    const hint = await password.getAttribute('aria-describedby');
+    check(hint && (await page.locator(`#${hint}`).innerText()).includes('keep the current password'), `the password hint: ${hint}`);
+    const dids = await edit.getByLabel('Numbers (DIDs)', { exact: true }).inputValue();
+    check(dids.includes('+34910000077 = Soporte') && dids.includes('3001 = Ventas'), `the prefilled numbers: ${dids}`);
+    await edit.getByLabel('Caller id', { exact: true }).fill('+34910000099');
+    await edit.getByRole('button', { name: 'Save trunk', exact: true }).click();
+    await visible(panel.getByRole('status').filter({ hasText: 'Trunk saved.' }), 'the "Trunk saved." status');
+    await visible(row.getByRole('cell', { name: '+34910000099', exact: true }), 'the new caller id in row "Carrier B"');
+    const text = await row.innerText();
+    check(text.includes('+34910000077 → Soporte') && text.includes('3001 → Ventas'), `the numbers after the edit: ${text}`);
+    await visible(row.getByRole('cell', { name: 'set', exact: true }), 'the password still set after an edit without one');
+    await visible(panel.getByRole('form', { name: 'Add trunk', exact: true }), 'the form back to "Add trunk"');
+  });
+
+  await step('delete a trunk', async () => {
+    const row = panel.getByRole('row').filter({ has: page.getByRole('cell', { name: 'Carrier B', exact: true }) });
     await row.getByRole('button', { name: 'Delete Carrier B', exact: true }).click();
     await visible(panel.getByRole('status').filter({ hasText: 'Deleted.' }), 'the "Deleted." status');
     // The list reloads after the status shows: wait (bounded) for the row to go.
@@ -83,14 +113,16 @@ async function main() {
     check(gone, 'Carrier B is still listed');
   });
 
-  await step('recordings of a conversation play', async () => {
+  await step('the latest recordings show without an id, and play', async () => {
     await page.getByRole('tab', { name: 'Recordings', exact: true }).click();
     await visible(panel.getByRole('heading', { name: 'Recordings', exact: true, level: 2 }), 'heading "Recordings"');
-    await panel.getByLabel('Conversation id', { exact: true }).fill(CONVERSATION);
-    await panel.getByRole('button', { name: 'Show recordings', exact: true }).click();
-    const row = panel.locator('tr[data-recording]');
-    await visible(row.first(), 'a recording row');
+    await visible(panel.getByRole('heading', { name: 'Latest recordings', exact: true }), 'heading "Latest recordings"');
+    check((await panel.getByLabel('Conversation id', { exact: true }).inputValue()) === '', 'the conversation id is filled in');
+    const row = panel.locator(`tr[data-recording][data-conversation="${CONVERSATION}"]`);
+    await visible(row.first(), 'the recording row of the recorded call');
     check((await row.count()) === 1, `${await row.count()} recording rows, want 1`);
+    await visible(row.getByRole('button', { name: `Recordings of conversation ${CONVERSATION}`, exact: true }), 'the conversation id cell');
+    check((await row.innerText()).includes(CONVERSATION.slice(0, 8)), `the conversation id: ${await row.innerText()}`);
     check((await row.innerText()).includes('5 s'), `the duration: ${await row.innerText()}`);
     await row.getByRole('button', { name: 'Play', exact: true }).click();
     await visible(row.getByRole('button', { name: 'Stop', exact: true }), 'the Stop button while it plays');
@@ -98,6 +130,20 @@ async function main() {
     const duration = Number(await row.getAttribute('data-duration'));
     check(Math.abs(duration - 5) < 0.05, `the decoded audio lasts ${duration} s, want 5`);
     await shot(page, 'telephony-recordings.png');
+  });
+
+  await step('the conversation id filter still works', async () => {
+    await panel.getByLabel('Conversation id', { exact: true }).fill(CONVERSATION);
+    await panel.getByRole('button', { name: 'Show recordings', exact: true }).click();
+    const latest = await panel.getByRole('heading', { name: 'Latest recordings', exact: true })
+      .waitFor({ state: 'detached', timeout: 10000 }).then(() => true, () => false);
+    check(latest, 'the latest recordings still show after filtering');
+    const row = panel.locator('tr[data-recording]');
+    await visible(row.first(), 'a recording row of the conversation');
+    check((await row.count()) === 1, `${await row.count()} recording rows, want 1`);
+    check((await row.innerText()).includes('5 s'), `the duration: ${await row.innerText()}`);
+    await panel.getByRole('button', { name: 'Show the latest recordings', exact: true }).click();
+    await visible(panel.getByRole('heading', { name: 'Latest recordings', exact: true }), 'the latest recordings again');
   });
 
   await run.finish();

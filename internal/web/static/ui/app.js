@@ -8,6 +8,7 @@ import { api, listAll, PAGE_SIZE } from './api.js';
 import { initSession, logout, clearSession, startLogin } from './auth.js';
 import { t, getLang, setLang, languages } from './i18n.js';
 import { ErrorBox } from './errors.js';
+import { Pager } from './pager.js';
 import { AgentView } from './agent.js';
 import { SchemasSection, ContactListsSection, DncSection, CampaignsSection, CallbacksSection } from './outbound.js';
 import { CallCentersSection } from './crm.js';
@@ -92,17 +93,6 @@ function usePaged(path) {
     return () => { current = false; };
   }, [path, pageNumber, version]);
   return { pageNumber, setPageNumber, data, error, reload: () => setVersion((v) => v + 1) };
-}
-
-function Pager({ list }) {
-  const { data, pageNumber, setPageNumber } = list;
-  if (!data) return null;
-  const pages = Math.max(data.pageCount || 1, 1);
-  return html`<nav class="pager" aria-label=${t('pagination')}>
-    <button type="button" onClick=${() => setPageNumber(pageNumber - 1)} disabled=${pageNumber <= 1}><span aria-hidden="true">← </span>${t('previous')}</button>
-    <span aria-live="polite">${t('pageOf', { page: pageNumber, pages, total: data.total ?? 0 })}</span>
-    <button type="button" onClick=${() => setPageNumber(pageNumber + 1)} disabled=${pageNumber >= pages}>${t('next')}<span aria-hidden="true"> →</span></button>
-  </nav>`;
 }
 
 // Resource is one section: a paged table, a create form and per-row

@@ -9,6 +9,7 @@ import htm from 'htm';
 import { api, listAll } from './api.js';
 import { getToken } from './auth.js';
 import { ErrorBox } from './errors.js';
+import { Pager } from './pager.js';
 import { useWavPlayer } from './wavplayer.js';
 import { t, getLang, translator } from './i18n.js';
 
@@ -23,22 +24,30 @@ const texts = {
     trunkCountry: 'Default country', trunkCallerId: 'Caller id', trunkDids: 'Numbers (DIDs)',
     trunkDidsHint: 'One per line: number = queue, e.g. +34910000001 = Ventas',
     createTrunk: 'Add trunk', trunkPasswordSet: 'set', trunkNoPassword: 'none',
+    editTrunk: 'Edit trunk', saveTrunk: 'Save trunk', trunkSaved: 'Trunk saved.',
+    trunkPasswordKeep: 'Leave empty to keep the current password.', trunkClearPassword: 'Remove the stored password',
     trunkUnknownQueue: 'No queue named "{name}" (line {line}).', trunkBadLine: 'Line {line} is not "number = queue".',
     recConversation: 'Conversation id', recShow: 'Show recordings', recNone: 'No recordings for this conversation.',
     recStart: 'Started', recDuration: 'Duration', recParticipant: 'Participant', recPlay: 'Play', recStopPlaying: 'Stop', recDownload: 'Download',
     recIntro: 'Recordings are stereo WAV files: left is what the recorded party said, right what it heard.',
     recRecord: 'Record', recStop: 'Stop recording', recordings: 'Recordings',
+    recLatest: 'Latest recordings', recNoneYet: 'No recordings yet.', recConversationCol: 'Conversation',
+    recShowLatest: 'Show the latest recordings', recOfConversation: 'Recordings of conversation {id}',
   },
   es: {
     trunkAddress: 'Dirección (host:puerto)', trunkUser: 'Usuario digest', trunkPassword: 'Contraseña digest',
     trunkCountry: 'País por defecto', trunkCallerId: 'Identificador de llamada', trunkDids: 'Números (DDI)',
     trunkDidsHint: 'Uno por línea: número = cola, p. ej. +34910000001 = Ventas',
     createTrunk: 'Añadir troncal', trunkPasswordSet: 'sí', trunkNoPassword: 'no',
+    editTrunk: 'Editar troncal', saveTrunk: 'Guardar troncal', trunkSaved: 'Troncal guardada.',
+    trunkPasswordKeep: 'Déjala vacía para conservar la contraseña actual.', trunkClearPassword: 'Quitar la contraseña guardada',
     trunkUnknownQueue: 'No hay una cola llamada "{name}" (línea {line}).', trunkBadLine: 'La línea {line} no es "número = cola".',
     recConversation: 'Id de la conversación', recShow: 'Ver grabaciones', recNone: 'Esta conversación no tiene grabaciones.',
     recStart: 'Inicio', recDuration: 'Duración', recParticipant: 'Participante', recPlay: 'Escuchar', recStopPlaying: 'Parar', recDownload: 'Descargar',
     recIntro: 'Las grabaciones son WAV estéreo: a la izquierda lo que dijo la parte grabada, a la derecha lo que oyó.',
     recRecord: 'Grabar', recStop: 'Dejar de grabar', recordings: 'Grabaciones',
+    recLatest: 'Últimas grabaciones', recNoneYet: 'Todavía no hay grabaciones.', recConversationCol: 'Conversación',
+    recShowLatest: 'Ver las últimas grabaciones', recOfConversation: 'Grabaciones de la conversación {id}',
   },
 };
 const tt = translator(texts);
@@ -64,12 +73,21 @@ export function parseDids(text, queues) {
   return dids;
 }
 
-const emptyTrunk = { name: '', address: '', username: '', password: '', defaultCountry: 'ES', callerId: '', dids: '' };
+const emptyTrunk = { name: '', address: '', username: '', password: '', clearPassword: false, defaultCountry: 'ES', callerId: '', dids: '' };
+
+// trunkValues fills the form from a listed trunk. The password is never
+// returned: empty on PUT keeps the stored one (clearPassword removes it).
+function trunkValues(tr, queueName) {
+  return { ...emptyTrunk, name: tr.name, address: tr.address, username: tr.username || '',
+    defaultCountry: tr.defaultCountry || '', callerId: tr.callerId || '',
+    dids: (tr.dids || []).map((d) => `${d.number} = ${queueName(d.queueId)}`).join('\n') };
+}
 
 export function TrunksSection({ isAdmin }) {
   const [trunks, setTrunks] = useState(null);
   const [queues, setQueues] = useState([]);
   const [values, setValues] = useState(emptyTrunk);
+  const [editing, setEditing] = useState(null); // the trunk being edited, or null when adding
   const [error, setError] = useState(null);
   const [formError, setFormError] = useState(null);
   const [status, setStatus] = useState('');
@@ -94,9 +112,18 @@ export function TrunksSection({ isAdmin }) {
       if (values.username) body.username = values.username;
       if (values.password) body.password = values.password;
       if (values.callerId) body.callerId = values.callerId;
-      await api(TRUNKS, { method: 'POST', body });
+      if (editing) {
+        // PUT replaces the trunk: an empty user or caller id clears it, an
+        // empty password keeps the stored one.
+        if (values.clearPassword && !values.password) body.clearPassword = true;
+        await api(`${TRUNKS}/${enc(editing.id)}`, { method: 'PUT', body });
+        setStatus('trunkSaved');
+      } else {
+        await api(TRUNKS, { method: 'POST', body });
+        setStatus('created');
+      }
       setValues(emptyTrunk);
-      setStatus('created');
+      setEditing(null);
       reload();
     } catch (err) {
       setFormError(err);
@@ -104,11 +131,23 @@ export function TrunksSection({ isAdmin }) {
       setBusy(false);
     }
   };
+  const edit = (tr) => {
+    setEditing(tr);
+    setValues(trunkValues(tr, queueName));
+    setFormError(null);
+    setStatus('');
+  };
+  const cancel = () => {
+    setEditing(null);
+    setValues(emptyTrunk);
+    setFormError(null);
+  };
   const remove = async (tr) => {
     setError(null);
     setStatus('');
     try {
       await api(`${TRUNKS}/${enc(tr.id)}`, { method: 'DELETE' });
+      if (editing?.id === tr.id) cancel();
       setStatus('deleted');
       reload();
     } catch (err) {
@@ -117,29 +156,38 @@ export function TrunksSection({ isAdmin }) {
   };
   const set = (name) => (e) => setValues({ ...values, [name]: e.currentTarget.value });
   const invalid = new Set((formError?.details || []).map((d) => d.fieldName.replace(/\[.*$/, '')));
-  const field = (name, label, type = 'text', required = false) => html`<label>
-    <span>${tt(label)}</span>
+  // A hint sits inside the label for layout, so the input names itself by
+  // the label's text alone and points at the hint as its description.
+  const field = (name, label, type = 'text', required = false, hint = '') => html`<label>
+    <span id=${`trunk-${name}-label`}>${tt(label)}</span>
     <input name=${name} type=${type} value=${values[name]} required=${required}
       autocomplete=${type === 'password' ? 'new-password' : 'off'}
+      aria-labelledby=${hint ? `trunk-${name}-label` : undefined}
+      aria-describedby=${hint ? `trunk-${name}-hint` : undefined}
       aria-invalid=${invalid.has(name) ? 'true' : undefined} onInput=${set(name)} />
+    ${hint && html`<small class="hint" id=${`trunk-${name}-hint`}>${hint}</small>`}
   </label>`;
 
   return html`<div class="resource trunks">
-    ${isAdmin && html`<form class="create" onSubmit=${submit} aria-label=${tt('createTrunk')}>
+    ${isAdmin && html`<form class="create" onSubmit=${submit} aria-label=${editing ? tt('editTrunk') : tt('createTrunk')}>
       ${field('name', 'name', 'text', true)}
       ${field('address', 'trunkAddress', 'text', true)}
       ${field('username', 'trunkUser')}
-      ${field('password', 'trunkPassword', 'password')}
+      ${field('password', 'trunkPassword', 'password', false, editing ? tt('trunkPasswordKeep') : '')}
+      ${editing?.hasPassword && html`<label><input type="checkbox" name="clearPassword" checked=${values.clearPassword}
+        disabled=${!!values.password} onChange=${(e) => setValues({ ...values, clearPassword: e.currentTarget.checked })} />
+        <span>${tt('trunkClearPassword')}</span></label>`}
       ${field('defaultCountry', 'trunkCountry')}
       ${field('callerId', 'trunkCallerId', 'tel')}
       <label class="full" style=${{ flexBasis: '100%' }}><span>${tt('trunkDids')}</span>
         <textarea name="dids" rows="3" style=${{ width: '100%', maxWidth: '40rem' }} placeholder=${tt('trunkDidsHint')} value=${values.dids}
           aria-invalid=${invalid.has('dids') ? 'true' : undefined} onInput=${set('dids')}></textarea>
       </label>
-      <button type="submit" disabled=${busy}>${tt('createTrunk')}</button>
+      <button type="submit" disabled=${busy}>${editing ? tt('saveTrunk') : tt('createTrunk')}</button>
+      ${editing && html`<button type="button" onClick=${cancel}>${t('cancel')}</button>`}
       <${ErrorBox} error=${formError} />
     </form>`}
-    <p class="status" role="status">${status && t(status)}</p>
+    <p class="status" role="status">${status && tt(status)}</p>
     <${ErrorBox} error=${error} />
     ${trunks && (trunks.length === 0
       ? html`<p class="empty">${t('empty')}</p>`
@@ -155,8 +203,11 @@ export function TrunksSection({ isAdmin }) {
           <td>${tr.hasPassword ? tt('trunkPasswordSet') : tt('trunkNoPassword')}</td>
           <td>${tr.defaultCountry || '—'}</td><td>${tr.callerId || '—'}</td>
           <td>${(tr.dids || []).length === 0 ? '—' : html`<ul class="dids">${tr.dids.map((d) => html`<li key=${d.number}>${d.number} → ${queueName(d.queueId)}</li>`)}</ul>`}</td>
-          ${isAdmin && html`<td><button type="button" class="danger" aria-label=${t('deleteItem', { name: tr.name })}
-            onClick=${() => remove(tr)}>${t('delete')}</button></td>`}
+          ${isAdmin && html`<td><div class="row">
+            <button type="button" aria-label=${t('editItem', { name: tr.name })} onClick=${() => edit(tr)}>${t('edit')}</button>
+            <button type="button" class="danger" aria-label=${t('deleteItem', { name: tr.name })}
+              onClick=${() => remove(tr)}>${t('delete')}</button>
+          </div></td>`}
         </tr>`)}</tbody>
       </table>`)}
   </div>`;
@@ -173,10 +224,13 @@ async function fetchAudio(rec) {
   return res.arrayBuffer();
 }
 
-function RecordingRow({ rec }) {
+function RecordingRow({ rec, onConversation }) {
   const [error, setError] = useState(null);
   const { clip, playing, play, stop } = useWavPlayer(() => fetchAudio(rec), setError);
-  return html`<tr data-recording=${rec.id} data-duration=${clip ? clip.buffer.duration.toFixed(2) : undefined}>
+  return html`<tr data-recording=${rec.id} data-conversation=${rec.conversationId} data-duration=${clip ? clip.buffer.duration.toFixed(2) : undefined}>
+    ${onConversation && html`<td><button type="button" class="link" title=${rec.conversationId}
+      aria-label=${tt('recOfConversation', { id: rec.conversationId })}
+      onClick=${() => onConversation(rec.conversationId)}><code>${rec.conversationId.slice(0, 8)}</code></button></td>`}
     <td><time datetime=${rec.startTime}>${new Date(rec.startTime).toLocaleString(getLang())}</time></td>
     <td>${seconds(rec.durationMs)}</td>
     <td>${rec.participantId.slice(0, 8)}</td>
@@ -209,6 +263,36 @@ export function RecordingsList({ conversationId, version = 0 }) {
   </table>`;
 }
 
+// RecentRecordings pages through the latest recordings of all
+// conversations (supervisors and admins), newest first; choosing a
+// conversation id filters to that conversation.
+const RECENT_PAGE = 25;
+export function RecentRecordings({ onConversation }) {
+  const [data, setData] = useState(null);
+  const [pageNumber, setPageNumber] = useState(1);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    api('/api/v2/recordings', { query: { pageSize: RECENT_PAGE, pageNumber } })
+      .then((d) => { setData(d); setError(null); })
+      .catch(setError);
+  }, [pageNumber]);
+  if (error) return html`<${ErrorBox} error=${error} />`;
+  if (!data) return null;
+  const recs = data.entities || [];
+  const pages = Math.max(data.pageCount || 1, 1);
+  return html`<section aria-label=${tt('recLatest')}>
+    <h3>${tt('recLatest')}</h3>
+    ${recs.length === 0
+      ? html`<p class="empty">${tt('recNoneYet')}</p>`
+      : html`<table class="recordings">
+        <thead><tr><th scope="col">${tt('recConversationCol')}</th><th scope="col">${tt('recStart')}</th><th scope="col">${tt('recDuration')}</th>
+          <th scope="col">${tt('recParticipant')}</th><th scope="col"><span class="visually-hidden">${tt('recPlay')}</span></th></tr></thead>
+        <tbody>${recs.map((r) => html`<${RecordingRow} key=${r.id} rec=${r} onConversation=${onConversation} />`)}</tbody>
+      </table>`}
+    ${pages > 1 && html`<${Pager} list=${{ data, pageNumber, setPageNumber }} />`}
+  </section>`;
+}
+
 // CallRecordings is the Agent view's part of a call: a record toggle for
 // the agent's own leg while connected, and the call's recordings.
 export function CallRecordings({ conv, mine, live }) {
@@ -236,16 +320,23 @@ export function CallRecordings({ conv, mine, live }) {
   </div>`;
 }
 
+// RecordingsSection opens on the latest recordings; a conversation id
+// (typed, from ?conversationId= or a row's conversation) narrows it to
+// that conversation.
 export function RecordingsSection() {
   const [input, setInput] = useState(() => new URLSearchParams(location.search).get('conversationId') || '');
   const [shown, setShown] = useState(input);
+  const pick = (id) => { setInput(id); setShown(id); };
   return html`<div class="resource recordings-section">
     <p>${tt('recIntro')}</p>
     <form class="create" onSubmit=${(e) => { e.preventDefault(); setShown(input.trim()); }}>
       <label><span>${tt('recConversation')}</span>
         <input name="conversationId" value=${input} required size="40" onInput=${(e) => setInput(e.currentTarget.value)} /></label>
       <button type="submit">${tt('recShow')}</button>
+      ${shown && html`<button type="button" onClick=${() => pick('')}>${tt('recShowLatest')}</button>`}
     </form>
-    ${shown && html`<${RecordingsList} key=${shown} conversationId=${shown} />`}
+    ${shown
+      ? html`<${RecordingsList} key=${shown} conversationId=${shown} />`
+      : html`<${RecentRecordings} onConversation=${pick} />`}
   </div>`;
 }
