@@ -146,7 +146,7 @@ func printDialerBench(w io.Writer, res []dialersim.CellResult, warmup float64, e
 		delta := ""
 		if r.HasBaseline {
 			base = fmt.Sprintf("%.1f / %.1f", r.Baseline.Progressive, r.Baseline.Predictive)
-			delta = fmt.Sprintf("%+.1f", 100*pd.Occupancy-r.Baseline.Predictive)
+			delta = fmt.Sprintf("%+.2f", 100*pd.Occupancy-r.Baseline.Predictive)
 		}
 		mark := ""
 		if r.BelowBaseline() {

@@ -106,21 +106,25 @@
 //
 // Independently of θ, when one more abandonment would put today's or the
 // 30-day rate over the cap (abandoned + 1 > cap × live), pacing is soft:
-// only calls whose marginal risk is at most 0.2 %, with the hit rate
+// only calls whose marginal risk is at most 0.2 %. At the start of a day,
+// which is always in that state (no live answers yet), the hit rate is
 // replaced by the upper end of its Wilson interval (2 standard errors),
-// since the soft pacing runs mostly at the start of a day, which is always
-// in that state (no live answers yet), when the estimate rests on few calls
-// and is biased low (non-live outcomes resolve sooner than live answers).
-// Such calls abandon about 0.1 % of live answers, and a large team no
-// longer sits idle while the day's first 34 live answers come in (a
-// 100-agent team at p = 0.1 used to run at 15 % occupancy for the first
-// minute of every day) or whenever a burst of abandonments reaches the
-// cap. Calls returns exactly the progressive count instead when the count
-// is over the cap (abandoned > cap × live: calls placed earlier abandoned;
-// at the start of a day, when the 30-day window has no room for one more),
-// and, in teams under 20 agents, once the day has an abandonment: their
-// cap is at risk for tens of minutes at a time late in the day, and even
-// negligible marginal risks add up to an abandonment over such a stretch.
+// since the estimate then rests on few calls and is biased low (non-live
+// outcomes resolve sooner than live answers); later in the day the
+// estimate itself is used. Such calls abandon about 0.1 % of live answers,
+// and a large team no longer sits idle while the day's first 34 live
+// answers come in (a 100-agent team at p = 0.1 used to run at 15 %
+// occupancy for the first minute of every day) or whenever a burst of
+// abandonments reaches the cap. In teams of 20 agents or more this holds
+// when the count is already over the cap too (calls placed earlier
+// abandoned): progressive pacing abandons nothing but brings few live
+// answers (a 100-agent team at p = 0.1 runs at 30 % occupancy), so the
+// day's rate took longer by the clock to get back under the cap (and one
+// such episode cost a 100-agent day 0.4 points); soft pacing gets it back
+// sooner, which is what a campaign stopped early is measured on. Teams under 20 agents are exactly progressive once the
+// day has an abandonment and the cap is at risk: their cap is at risk for
+// tens of minutes at a time late in the day, and even negligible marginal
+// risks add up to an abandonment over such a stretch.
 //
 // # Carrying estimates over
 //

@@ -168,7 +168,7 @@ type Pacer struct {
 	theta                       float64
 	logBase                     float64
 	atRisk                      bool
-	builtSoft                   bool         // the tables were built for soft pacing
+	builtPessimistic            bool         // the tables were built with the hit rate's upper bound
 	pmf                         []float64    // exactCalls' distributions, K rows
 	lo, hi                      [kPoints]int // and their support
 	agents                      int          // Idle + Busy at the last decision
@@ -254,28 +254,37 @@ func (p *Pacer) predictive(s Snapshot, prog int) int {
 	d := p.day(s.Now)
 	p.agents = s.Idle + len(s.Busy)
 	p.atRisk = p.capAtRisk(d)
-	// While the cap is at risk, only calls whose risk is negligible,
-	// judged with a pessimistic hit rate, at the start of a day (no live
-	// answers yet, so no room at all, and none abandoned) and in teams of
-	// softAgents or more while the count is not over the cap: the
+	// While the cap is at risk, only calls whose risk is negligible: at
+	// the start of a day (no live answers yet, so no room at all, and none
+	// abandoned), and all day in teams of softAgents or more: the
 	// progressive fallback left large teams idle for the first minute of
 	// every day (a 100-agent team at p = 0.1 sat at 15 % occupancy while
 	// it waited for 34 live answers with 100 calls in flight) and cost
 	// them 5–30 points whenever a burst of abandonments reached the cap.
 	// Calls at θ = 0.2 % abandon about 0.1 % of live answers, so a large
-	// team's record regains room within a minute. Smaller teams, once the
-	// day has an abandonment, stay exactly progressive: their cap is at
-	// risk for tens of minutes at a time late in the day, and even
+	// team's record regains room within a minute; that holds when the
+	// count is already over the cap too, where progressive pacing, which
+	// abandons nothing but brings few live answers (30 % occupancy at
+	// p = 0.1), took longer by the clock to get back under it (one such
+	// episode cost a 100-agent, p = 0.1 day 0.4 points): soft pacing gets
+	// the rate back under the cap sooner, which is what a campaign stopped
+	// early is measured on. The hit rate is judged pessimistically (the upper end
+	// of its interval) only at the start of a day, when it rests on few
+	// calls; later the estimate is tight and the bound cost large teams
+	// at p = 0.1 about 10 % of their calls while at risk. Smaller teams,
+	// once the day has an abandonment, stay exactly progressive: their cap
+	// is at risk for tens of minutes at a time late in the day, and even
 	// negligible marginal risks add up to an abandonment over such a
 	// stretch (one put a 5-agent day at 3.02 %).
-	soft := false
+	soft, pessimistic := false, false
 	if p.atRisk {
-		if !p.cleanStart(d) && (p.agents < softAgents || p.overCap(d)) {
+		clean := p.cleanStart(d)
+		if !clean && p.agents < softAgents {
 			return prog
 		}
-		soft = true
+		soft, pessimistic = true, clean
 	}
-	p.rebuild(s.Now, soft)
+	p.rebuild(s.Now, pessimistic)
 	if soft {
 		p.theta = softTheta
 	} else {
@@ -356,12 +365,6 @@ func (p *Pacer) predictive(s Snapshot, prog int) int {
 		n = prog
 	}
 	return n
-}
-
-// overCap: today's or the 30-day count is over the cap already.
-func (p *Pacer) overCap(d int) bool {
-	lt, at, l30, a30 := p.counts(d)
-	return float64(at) > p.cap*float64(lt) || float64(a30) > p.cap*float64(l30)
 }
 
 // cleanStart: nothing abandoned today, and the 30-day window has room
@@ -712,14 +715,14 @@ func (p *Pacer) Restore(days []Day) {
 // ---- model tables ----
 
 // rebuild recomputes the derived tables when observations arrived (at most
-// once a second) or when soft pacing begins or ends (it uses another hit
-// rate).
-func (p *Pacer) rebuild(now time.Time, soft bool) {
-	if soft != p.builtSoft || p.dirty && (p.builtAt.IsZero() || now.Sub(p.builtAt) >= time.Second || now.Before(p.builtAt)) {
-		p.buildDelays(soft)
+// once a second) or when pessimistic soft pacing begins or ends (it uses
+// another hit rate).
+func (p *Pacer) rebuild(now time.Time, pessimistic bool) {
+	if pessimistic != p.builtPessimistic || p.dirty && (p.builtAt.IsZero() || now.Sub(p.builtAt) >= time.Second || now.Before(p.builtAt)) {
+		p.buildDelays(pessimistic)
 		p.builtAt = now
 		p.dirty = false
-		p.builtSoft = soft
+		p.builtPessimistic = pessimistic
 	}
 }
 
@@ -731,17 +734,17 @@ func wilsonUpper(phat, n, z float64) float64 {
 	return (phat + z2/(2*n) + z*math.Sqrt(phat*(1-phat)/n+z2/(4*n*n))) / (1 + z2/n)
 }
 
-func (p *Pacer) buildDelays(soft bool) {
+func (p *Pacer) buildDelays(pessimistic bool) {
 	pl := p.hitLive / p.hitAll
 	pl = math.Max(0.001, math.Min(0.999, pl))
 	p.p = pl
-	if soft {
-		// Soft pacing must not abandon, and it runs mostly at the start
-		// of a day, when the hit rate rests on a few dozen calls and is
-		// biased low (non-live outcomes resolve from 3 s, live answers
-		// from 5 s): judge its risk with the rate's upper bound.
-		// (Using the bound always cost large teams 0.1–0.2 points: their
-		// estimate is tight and the controller already steers θ.)
+	if pessimistic {
+		// Soft pacing at the start of a day, when the hit rate rests on
+		// a few dozen calls and is biased low (non-live outcomes resolve
+		// from 3 s, live answers from 5 s): judge its risk with the
+		// rate's upper bound. (Using the bound always cost large teams
+		// 0.1–0.2 points: their estimate is tight and the controller
+		// already steers θ.)
 		pl = math.Max(0.001, math.Min(0.999, wilsonUpper(pl, p.hitAll, softZ)))
 	}
 	p.cdfLive = p.liveDelay.cdf(p.cdfLive)

@@ -83,13 +83,20 @@ func TestPredictiveNeverBelowProgressive(t *testing.T) {
 	}
 }
 
-func TestFallsBackToProgressiveAtCap(t *testing.T) {
+// At or over the cap (one more abandonment would break it, or calls placed
+// earlier already did): a small team is exactly progressive; a team of 20
+// or more keeps placing calls of negligible risk only, fewer than at normal
+// pacing, since progressive pacing brings so few live answers that its
+// rate took far longer by the clock to get back under the cap.
+func TestAtCapBySizeAndOver(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	p := New(Config{Mode: Predictive}, t0)
 	feed(p, t0, 1000, 0.3, 2*time.Minute, rng)
-	s := Snapshot{Now: t0, Idle: 2, Busy: durs(48, 100*time.Second), InFlight: durs(1, time.Second)}
-	if n := p.Calls(s); n <= 1 {
-		t.Fatalf("with no abandonment predictive placed %d, want more than progressive", n)
+	small := Snapshot{Now: t0, Idle: 2, Busy: durs(8, 100*time.Second), InFlight: durs(1, time.Second)}
+	large := Snapshot{Now: t0, Idle: 2, Busy: durs(48, 100*time.Second), InFlight: durs(1, time.Second)}
+	normal := p.Calls(large)
+	if normal <= 1 || p.Calls(small) <= 1 {
+		t.Fatalf("with no abandonment predictive placed %d (50 agents), want more than progressive", normal)
 	}
 	live := p.Stats(t0).LiveToday
 	for i := 0; i < int(math.Ceil(0.03*float64(live))); i++ {
@@ -99,21 +106,26 @@ func TestFallsBackToProgressiveAtCap(t *testing.T) {
 	if !st.AtRisk {
 		t.Fatalf("at %d/%d abandoned the cap is not at risk", st.AbandonedToday, st.LiveToday)
 	}
-	if n := p.Calls(s); n != 1 {
-		t.Fatalf("at the cap predictive placed %d, want progressive's 1", n)
+	if n := p.Calls(small); n != 1 {
+		t.Fatalf("10 agents at the cap: predictive placed %d, want progressive's 1", n)
 	}
-	// Over the cap (calls placed earlier abandoned): exactly progressive,
-	// even with many agents free.
+	if n := p.Calls(large); n < 1 || n >= normal {
+		t.Fatalf("50 agents at the cap: predictive placed %d, want progressive's 1 up to fewer than normal pacing's %d", n, normal)
+	}
+	// Over the cap (calls placed earlier abandoned), with many agents free.
 	p.Abandoned(t0)
-	wide := Snapshot{Now: t0, Idle: 40, Busy: durs(10, 100*time.Second)}
-	if n := p.Calls(wide); n != 40 {
-		t.Fatalf("over the cap predictive placed %d, want progressive's 40", n)
+	if n := p.Calls(Snapshot{Now: t0, Idle: 10, Busy: durs(5, 100*time.Second)}); n != 10 {
+		t.Fatalf("15 agents over the cap: predictive placed %d, want progressive's 10", n)
 	}
-	// The next day starts afresh per day, but the 30-day rate still counts.
-	next := t0.Add(24 * time.Hour)
-	st = p.Stats(next)
-	if st.LiveToday != 0 || st.Live30d != live || !st.AtRisk {
-		t.Fatalf("next day: %+v", st)
+	wide := Snapshot{Now: t0, Idle: 40, Busy: durs(10, 100*time.Second)}
+	soft := p.Calls(wide)
+	if soft <= 40 {
+		t.Fatalf("50 agents, 40 free, over the cap: predictive placed %d, want more than progressive's 40", soft)
+	}
+	fresh := New(Config{Mode: Predictive}, t0)
+	feed(fresh, t0, 1000, 0.3, 2*time.Minute, rand.New(rand.NewPCG(3, 4)))
+	if n := fresh.Calls(wide); n <= soft {
+		t.Fatalf("normal pacing placed %d, over the cap %d: want the soft pacing more cautious", n, soft)
 	}
 }
 
@@ -290,16 +302,20 @@ func TestSoftStartOfDay(t *testing.T) {
 	if n := p.Calls(Snapshot{Now: t0, Idle: 100}); n <= low {
 		t.Fatalf("normal pacing placed %d, the soft start %d", n, low)
 	}
-	// An abandonment early in the day: exactly progressive until the cap
-	// has room again.
+	// An abandonment early in the day: a small team is exactly
+	// progressive until the cap has room again; a large one paces softly,
+	// with the estimated hit rate rather than its upper bound.
 	q := New(Config{Mode: Predictive}, t0)
 	feed(q, yesterday, 2000, 0.1, time.Minute, rand.New(rand.NewPCG(9, 10)))
 	for i := 0; i < 20; i++ {
 		q.Answered(t0, 10*time.Second, true)
 	}
 	q.Abandoned(t0)
-	if n := q.Calls(Snapshot{Now: t0, Idle: 100}); n != 100 {
-		t.Fatalf("1 of 20 abandoned: %d calls, want progressive's 100", n)
+	if n := q.Calls(Snapshot{Now: t0, Idle: 10}); n != 10 {
+		t.Fatalf("1 of 20 abandoned, 10 agents: %d calls, want progressive's 10", n)
+	}
+	if n := q.Calls(Snapshot{Now: t0, Idle: 100}); n <= low {
+		t.Fatalf("1 of 20 abandoned, 100 agents: %d calls, want more than the pessimistic soft start's %d", n, low)
 	}
 }
 
