@@ -26,6 +26,7 @@ func benchDialerCmd() *cobra.Command {
 		target  float64
 		warmup  float64
 		only    []string
+		hourly  bool
 	)
 	c := &cobra.Command{
 		Use:   "dialer",
@@ -55,6 +56,7 @@ p {0.1, 0.3} × AHT 120 s, 1 replication. --cell agents/p/aht (repeatable, e.g.
 	f.IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "replications run in parallel")
 	f.Float64Var(&warmup, "warmup", 0, "predictive: hours of an uncounted warm-up shift before each replication whose learned estimates (pacing.Model) carry over, as the live dialer carries them from a previous shift; 0: cold start")
 	f.StringArrayVar(&only, "cell", nil, "run only this cell, agents/p/aht-seconds (e.g. 100/0.1/60); repeatable")
+	f.BoolVar(&hourly, "hourly", false, "also print predictive occupancy by hour of the shift (a shift's start against its steady state)")
 	f.Float64Var(&target, "target", 0, "predictive abandonment target in % of live answers (0: 0.95 × the 3 % cap, under a guard band)")
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		cells := dialersim.Grid()
@@ -94,6 +96,9 @@ p {0.1, 0.3} × AHT 120 s, 1 replication. --cell agents/p/aht (repeatable, e.g.
 			Workers: workers,
 			Pacing:  pacing.Config{Target: target / 100},
 		})
+		if hourly {
+			printDialerHourly(w, res)
+		}
 		return printDialerBench(w, res, warmup, time.Since(start))
 	}
 	return c
@@ -122,6 +127,25 @@ func parseDialerCell(spec string) (dialersim.Cell, error) {
 		return bad("aht must be a number of seconds in [1, 86400]")
 	}
 	return dialersim.Cell{Agents: n, P: p, AHT: time.Duration(aht * float64(time.Second))}, nil
+}
+
+// printDialerHourly prints each cell's predictive occupancy by hour of the
+// shift and over the hours after the first.
+func printDialerHourly(w io.Writer, res []dialersim.CellResult) {
+	fmt.Fprintf(w, "\npredictive occupancy by hour of the shift (%%), and over hours 2 on\n")
+	for _, r := range res {
+		occ := r.Predictive.HourlyOccupancy()
+		fmt.Fprintf(w, "%3d/%.1f/%-4.0f |", r.Cell.Agents, r.Cell.P, r.Cell.AHT.Seconds())
+		for _, o := range occ {
+			fmt.Fprintf(w, " %5.2f", 100*o)
+		}
+		if len(occ) > 1 {
+			rest := r.Predictive.HandleTime - r.Predictive.HourlyHandle[0]
+			span := time.Duration(r.Cell.Agents*r.Predictive.Reps) * (r.Predictive.Shift - time.Hour)
+			fmt.Fprintf(w, " | 2–%d: %5.2f", len(occ), 100*float64(rest)/float64(span))
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 func printDialerBench(w io.Writer, res []dialersim.CellResult, warmup float64, elapsed time.Duration) error {

@@ -77,6 +77,9 @@ type Result struct {
 	TalkMinPerAgentHour float64
 
 	HandleTime  time.Duration // inside the shift, all agents
+	// HourlyHandle is HandleTime by hour of the shift (hours past the
+	// 24th in the last), to tell a shift's start from its steady state.
+	HourlyHandle [24]time.Duration
 	LoggedIn    time.Duration
 	Placed      int
 	Live        int // live answers inside the shift
@@ -206,7 +209,7 @@ func simulate(cfg Config) (Result, pacing.Model) {
 	// Close the books at the end of the shift.
 	for _, a := range h.agents {
 		if c := a.call; c != nil {
-			h.res.HandleTime += h.end.Sub(c.connectedAt)
+			h.handled(c.connectedAt, h.end)
 		}
 	}
 	h.res.LoggedIn = time.Duration(cfg.Cell.Agents) * cfg.Shift
@@ -271,12 +274,7 @@ func (h *harness) event(e telephony.Event) {
 			a := c.agent
 			a.call, c.agent = nil, nil
 			h.pacer.Handled(now, now.Sub(c.connectedAt))
-			if now.After(h.end) {
-				now = h.end
-			}
-			if d := now.Sub(c.connectedAt); d > 0 {
-				h.res.HandleTime += d
-			}
+			h.handled(c.connectedAt, now)
 			h.free = append(h.free, a)
 			for len(h.wait) > 0 && len(h.free) > 0 {
 				w := h.wait[0]
@@ -289,6 +287,43 @@ func (h *harness) event(e telephony.Event) {
 			_ = h.sw.Hangup(h.ctx, c.leg, "")
 		}
 	}
+}
+
+// handled adds an agent's handle time from..to, cut at the end of the
+// shift, to the totals and to the hours it falls in.
+func (h *harness) handled(from, to time.Time) {
+	if to.After(h.end) {
+		to = h.end
+	}
+	if !to.After(from) {
+		return
+	}
+	h.res.HandleTime += to.Sub(from)
+	for from.Before(to) {
+		i := int(from.Sub(Start) / time.Hour)
+		i = max(0, min(i, len(h.res.HourlyHandle)-1))
+		next := Start.Add(time.Duration(i+1) * time.Hour)
+		if i == len(h.res.HourlyHandle)-1 || next.After(to) {
+			next = to
+		}
+		h.res.HourlyHandle[i] += next.Sub(from)
+		from = next
+	}
+}
+
+// HourlyOccupancy is the occupancy in each whole or partial hour of the
+// shift (handle time over the agents' time in that hour).
+func (r Result) HourlyOccupancy() []float64 {
+	var out []float64
+	agents := time.Duration(r.Cell.Agents * r.Reps)
+	for i := 0; i < len(r.HourlyHandle) && time.Duration(i)*time.Hour < r.Shift; i++ {
+		span := min(time.Hour, r.Shift-time.Duration(i)*time.Hour)
+		if i == len(r.HourlyHandle)-1 {
+			span = r.Shift - time.Duration(i)*time.Hour
+		}
+		out = append(out, float64(r.HourlyHandle[i])/float64(agents*span))
+	}
+	return out
 }
 
 // expire: a live answer's 2 s are up.
@@ -447,6 +482,9 @@ func RunCellWarm(mode pacing.Mode, c Cell, reps int, shift, warmup time.Duration
 		}
 		sum.Reps++
 		sum.HandleTime += res.HandleTime
+		for i, d := range res.HourlyHandle {
+			sum.HourlyHandle[i] += d
+		}
 		sum.LoggedIn += res.LoggedIn
 		sum.Placed += res.Placed
 		sum.Live += res.Live

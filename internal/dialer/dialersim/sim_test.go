@@ -34,6 +34,28 @@ func TestSmallCell(t *testing.T) {
 	}
 }
 
+// The handle time by hour adds up to the shift's, and a replication's
+// hourly occupancies average to its occupancy.
+func TestHourlyHandle(t *testing.T) {
+	c := Cell{Agents: 10, P: 0.3, AHT: 120 * time.Second}
+	r := RunCell(pacing.Predictive, c, 2, 150*time.Minute, 7, pacing.Config{})
+	var sum time.Duration
+	for _, d := range r.HourlyHandle {
+		sum += d
+	}
+	if sum != r.HandleTime || r.HandleTime == 0 {
+		t.Fatalf("hourly handle time adds up to %v, the shift's is %v", sum, r.HandleTime)
+	}
+	occ := r.HourlyOccupancy()
+	if len(occ) != 3 {
+		t.Fatalf("%d hourly figures for a 2.5 h shift, want 3", len(occ))
+	}
+	weighted := (occ[0] + occ[1] + occ[2]/2) / 2.5
+	if d := weighted - r.Occupancy; d > 1e-9 || d < -1e-9 || occ[2] == 0 {
+		t.Fatalf("hourly occupancies %v weigh to %.6f, the shift's is %.6f", occ, weighted, r.Occupancy)
+	}
+}
+
 func TestBaselineTable(t *testing.T) {
 	if n := len(Grid()); n != 60 {
 		t.Fatalf("grid has %d cells", n)
