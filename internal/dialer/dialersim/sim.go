@@ -76,18 +76,18 @@ type Result struct {
 	MaxRepAbandonPct    float64 // the worst replication's abandonment
 	TalkMinPerAgentHour float64
 
-	HandleTime  time.Duration // inside the shift, all agents
+	HandleTime time.Duration // inside the shift, all agents
 	// HourlyHandle is HandleTime by hour of the shift (hours past the
 	// 24th in the last), to tell a shift's start from its steady state.
 	HourlyHandle [24]time.Duration
-	LoggedIn    time.Duration
-	Placed      int
-	Live        int // live answers inside the shift
-	Abandoned   int
-	Connected   int
-	Events      uint64 // switch events
-	PacerCalls  int    // pacer.Calls invocations
-	MaxInFlight int
+	LoggedIn     time.Duration
+	Placed       int
+	Live         int // live answers inside the shift
+	Abandoned    int
+	Connected    int
+	Events       uint64 // switch events
+	PacerCalls   int    // pacer.Calls invocations
+	MaxInFlight  int
 }
 
 // Start is the simulated start of every shift: a Monday 09:00 UTC.
