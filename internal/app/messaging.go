@@ -15,12 +15,13 @@ import (
 // service and its API, its delivery goroutine, and in the demo the
 // built-in receiver (/demo/messages) its integration delivers to.
 
-// buildMessaging makes the messaging service and hands it to the API. The
-// demo lets webhooks reach internal addresses (its own receiver on this
-// server) and serves the receiver in front of the web console.
+// buildMessaging makes the messaging service and hands it to the API.
+// Webhooks reach internal addresses only with allow_internal_webhooks (on in
+// the demo, whose receiver is this server); the demo serves the receiver in
+// front of the web console.
 func (a *App) buildMessaging(srv *api.Server) {
 	isDemo := a.Config.Mode == config.ModeDemo
-	a.Messaging = messaging.New(a.DB, a.Outbox, a.Box, a.Clock, messaging.Options{AllowInternal: isDemo})
+	a.Messaging = messaging.New(a.DB, a.Outbox, a.Box, a.Clock, messaging.Options{AllowInternal: a.Config.AllowInternalWebhooks})
 	srv.Messaging = a.Messaging
 	if a.registry != nil {
 		a.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "centralita_messaging_pending",

@@ -81,6 +81,12 @@ type Config struct {
 	// RecordingsDir is where call recordings (stereo WAV + JSON sidecar)
 	// are written; default <data>/recordings.
 	RecordingsDir string `koanf:"recordings_dir"`
+	// AllowInternalWebhooks lets messaging webhooks (Open Messaging
+	// integrations) point at loopback, private and link-local addresses
+	// and plain http. Off by default, so that an integration cannot be
+	// turned into a probe of the internal network; on in the demo, whose
+	// integration delivers to this server's own /demo/messages.
+	AllowInternalWebhooks bool `koanf:"allow_internal_webhooks"`
 }
 
 // Telephony choices.
@@ -117,6 +123,7 @@ func Default(m Mode) Config {
 	if m == ModeDemo {
 		c.LogFormat = "text"
 		c.DemoTraffic = DefaultDemoTraffic
+		c.AllowInternalWebhooks = true
 	}
 	return c
 }
@@ -141,6 +148,7 @@ func AddFlags(fs *pflag.FlagSet, d Config) {
 	fs.String("sip", "", "same as --sip-listen")
 	fs.String("rtp-ports", d.RTPPorts, `UDP port range for call audio, "MIN-MAX" (empty: any free port)`)
 	fs.String("recordings-dir", d.RecordingsDir, "directory for call recordings (default DATA/recordings)")
+	fs.Bool("allow-internal-webhooks", d.AllowInternalWebhooks, "let messaging webhooks reach loopback, private and link-local addresses over plain http (on in the demo)")
 }
 
 // flagAliases maps short flag names to their setting.
@@ -209,12 +217,22 @@ func Load(m Mode, fs *pflag.FlagSet, environ func() []string) (Config, error) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		key := f.Tag.Get("koanf")
-		if f.Type.Kind() != reflect.Int || !k.Exists(key) {
+		if !k.Exists(key) {
 			continue
 		}
 		v := fmt.Sprint(k.Get(key))
-		if _, err := strconv.Atoi(strings.TrimSpace(v)); err != nil {
-			typeErrs = append(typeErrs, fmt.Errorf("setting %s = %q is invalid: must be a whole number", key, v))
+		switch f.Type.Kind() {
+		case reflect.Int:
+			if _, err := strconv.Atoi(strings.TrimSpace(v)); err != nil {
+				typeErrs = append(typeErrs, fmt.Errorf("setting %s = %q is invalid: must be a whole number", key, v))
+			}
+		case reflect.Bool:
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			if err != nil {
+				typeErrs = append(typeErrs, fmt.Errorf("setting %s = %q is invalid: must be true or false", key, v))
+				continue
+			}
+			k.Set(key, b) // the decoder takes "1" and "0" as they are
 		}
 	}
 	if len(typeErrs) > 0 {
@@ -374,6 +392,7 @@ func knownKeys() map[string]bool {
 		"master_key": true, "master_key_file": true, "log_level": true, "log_format": true,
 		"rate_limit": true, "demo_traffic": true, "demo_agents": true,
 		"telephony": true, "sip_listen": true, "rtp_ports": true, "recordings_dir": true,
+		"allow_internal_webhooks": true,
 	}
 }
 

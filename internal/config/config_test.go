@@ -86,6 +86,7 @@ func TestBadValues(t *testing.T) {
 		{[]string{"--base-url", "ftp://x"}, nil, []string{"base_url", "ftp://x", "http(s)"}},
 		{nil, []string{"CENTRALITA_RATE_LIMIT=lots"}, []string{"rate_limit", "lots"}},
 		{[]string{"--master-key", "short"}, nil, []string{"master_key", "32 bytes"}},
+		{nil, []string{"CENTRALITA_ALLOW_INTERNAL_WEBHOOKS=perhaps"}, []string{"allow_internal_webhooks", "perhaps", "true or false"}},
 	}
 	for _, tc := range cases {
 		_, err := Load(ModeDemo, flags(t, ModeDemo, tc.args...), environ(tc.env...))
@@ -97,6 +98,45 @@ func TestBadValues(t *testing.T) {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("%v %v: error %q does not mention %q", tc.args, tc.env, err, w)
 			}
+		}
+	}
+}
+
+// Internal webhook addresses: allowed in the demo, refused in serve, and
+// either can be changed from the file, the environment or a flag.
+func TestAllowInternalWebhooks(t *testing.T) {
+	cases := []struct {
+		mode Mode
+		args []string
+		env  []string
+		file string
+		want bool
+	}{
+		{ModeDemo, nil, nil, "", true},
+		{ModeServe, nil, nil, "", false},
+		{ModeDemo, nil, []string{"CENTRALITA_ALLOW_INTERNAL_WEBHOOKS=false"}, "", false},
+		{ModeDemo, nil, []string{"CENTRALITA_ALLOW_INTERNAL_WEBHOOKS=0"}, "", false},
+		{ModeServe, []string{"--allow-internal-webhooks"}, nil, "", true},
+		{ModeServe, nil, nil, "allow_internal_webhooks: true\n", true},
+		{ModeDemo, []string{"--allow-internal-webhooks=false"}, []string{"CENTRALITA_ALLOW_INTERNAL_WEBHOOKS=true"}, "", false},
+	}
+	for i, tc := range cases {
+		args := append([]string(nil), tc.args...)
+		if tc.file != "" {
+			file := filepath.Join(t.TempDir(), "c.yaml")
+			os.WriteFile(file, []byte(tc.file), 0o600)
+			args = append(args, "--config", file)
+		}
+		env := tc.env
+		if tc.mode == ModeServe {
+			env = append(env, "CENTRALITA_MASTER_KEY=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+		}
+		c, err := Load(tc.mode, flags(t, tc.mode, args...), environ(env...))
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		if c.AllowInternalWebhooks != tc.want {
+			t.Errorf("case %d (%s %v %v %q): allow_internal_webhooks = %v, want %v", i, tc.mode, tc.args, tc.env, tc.file, c.AllowInternalWebhooks, tc.want)
 		}
 	}
 }
