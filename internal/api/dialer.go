@@ -113,4 +113,21 @@ func (s *Server) registerDialer(api huma.API) {
 			}
 			return body(st), nil
 		})
+	huma.Register(api, op("getOutboundCampaignAbandonment", http.MethodGet, "/api/v2/outbound/campaigns/{campaignId}/abandonment",
+		"A campaign's abandonment record: per day and over the rolling 30 days, against its cap", tag, auth.Supervisor),
+		func(ctx context.Context, in *struct {
+			CampaignID string `path:"campaignId"`
+		}) (*Body[dialer.AbandonRecord], error) {
+			if err := needUUID("campaignId", in.CampaignID); err != nil {
+				return nil, err
+			}
+			if s.Dialer == nil {
+				return nil, problem.Coded(problem.Conflict, "dialer.off", "", "the dialer is not running")
+			}
+			rec, err := s.Dialer.AbandonRecord(ctx, in.CampaignID)
+			if err != nil {
+				return nil, err
+			}
+			return body(rec), nil
+		})
 }

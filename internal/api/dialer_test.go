@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"testing"
@@ -245,6 +246,34 @@ func TestDialerAbandonsWithinTwoSeconds(t *testing.T) {
 			t.Fatalf("abandoned contact: %+v", c)
 		}
 	}
+
+	// The abandonment record: while the campaign dials, the pacer's own
+	// count (the call still talking included); once it is off, the attempt
+	// history, which has the two abandoned calls (the third is not released).
+	record := func(wantLive bool, live, abandoned int) {
+		t.Helper()
+		rec := d.must(t, 200, "GET", "/api/v2/outbound/campaigns/"+id+"/abandonment", d.token(t, "supervisor"), nil).obj(t)
+		days, _ := rec["days"].([]any)
+		today := d.clock.Now().UTC().Format("2006-01-02")
+		if rec["live"] != wantLive || rec["capPercent"] != float64(3) || rec["timeZone"] == "" || len(days) != 1 ||
+			rec["liveAnswers"] != float64(live) || rec["abandoned"] != float64(abandoned) || rec["overCap"] != true {
+			t.Fatalf("abandonment record (live %v, want %d/%d): %v", wantLive, abandoned, live, rec)
+		}
+		day := days[0].(map[string]any)
+		pct := 100 * float64(abandoned) / float64(live)
+		if day["liveAnswers"] != float64(live) || day["abandoned"] != float64(abandoned) || day["overCap"] != true ||
+			math.Abs(day["abandonPercent"].(float64)-pct) > 1e-9 || (rec["timeZone"] == "UTC" && day["date"] != today) {
+			t.Fatalf("abandonment day: %v", day)
+		}
+	}
+	record(true, 3, 2)
+	d.must(t, 403, "GET", "/api/v2/outbound/campaigns/"+id+"/abandonment", d.token(t, "agent1"), nil)
+	pc.State = campaign.Off
+	if _, err := d.app.Campaigns.Update(d.ctx, id, pc); err != nil {
+		t.Fatal(err)
+	}
+	d.quiet(t)
+	record(false, 2, 2)
 }
 
 // TestDialerPreviewSkipDialAndCallback: the preview campaign offers a

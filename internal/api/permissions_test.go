@@ -216,6 +216,7 @@ func TestPermissionsMatrix(t *testing.T) {
 		{method: "PUT", template: "/api/v2/outbound/campaigns/{campaignId}", path: ob + "/campaigns/" + unknownID, body: map[string]any{"name": "x", "number": 77}, min: "admin", allowed: 404},
 		{method: "DELETE", template: "/api/v2/outbound/campaigns/{campaignId}", path: ob + "/campaigns/" + unknownID, min: "admin", allowed: 404},
 		{method: "GET", template: "/api/v2/outbound/campaigns/{campaignId}/stats", path: ob + "/campaigns/" + unknownID + "/stats", min: "supervisor", allowed: 404},
+		{method: "GET", template: "/api/v2/outbound/campaigns/{campaignId}/abandonment", path: ob + "/campaigns/" + unknownID + "/abandonment", min: "supervisor", allowed: 404},
 		{method: "GET", template: "/api/v2/outbound/campaigns/{campaignId}/agents", path: ob + "/campaigns/" + unknownID + "/agents", min: "agent", allowed: 404},
 		{method: "POST", template: "/api/v2/outbound/campaigns/{campaignId}/agents/me", path: ob + "/campaigns/" + unknownID + "/agents/me", min: "agent", allowed: 404, override: personOnly},
 		{method: "DELETE", template: "/api/v2/outbound/campaigns/{campaignId}/agents/me", path: ob + "/campaigns/" + unknownID + "/agents/me", min: "agent", allowed: 404, override: personOnly},

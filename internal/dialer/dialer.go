@@ -432,27 +432,33 @@ func (e *Engine) reload(id string) {
 // history reads back a campaign's live answers and abandons per day of
 // the last 30 days from the attempt record.
 func (e *Engine) history(id string, loc *time.Location) []pacing.Day {
-	if loc == nil {
-		loc = time.UTC
-	}
 	as, err := e.o.Contacts.AnsweredSince(e.ctx, id, e.now().AddDate(0, 0, -31))
 	if err != nil {
 		e.log.Warn("dialer: reading the abandonment record failed", "campaign", id, "err", err)
 		return nil
 	}
-	byDay := map[string]pacing.Day{}
+	return byDay(as, loc)
+}
+
+// byDay counts live answers and abandonments per date in loc (UTC when
+// nil), oldest first.
+func byDay(as []contact.Answer, loc *time.Location) []pacing.Day {
+	if loc == nil {
+		loc = time.UTC
+	}
+	days := map[string]pacing.Day{}
 	for _, a := range as {
 		date := a.At.In(loc).Format("2006-01-02")
-		d := byDay[date]
+		d := days[date]
 		d.Date = date
 		d.Live++
 		if a.Abandoned {
 			d.Abandoned++
 		}
-		byDay[date] = d
+		days[date] = d
 	}
-	out := make([]pacing.Day, 0, len(byDay))
-	for _, d := range byDay {
+	out := make([]pacing.Day, 0, len(days))
+	for _, d := range days {
 		out = append(out, d)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Date < out[j].Date })

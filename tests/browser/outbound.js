@@ -295,6 +295,14 @@ async function main() {
     const detail = panel.locator('section.detail');
     await visible(detail.getByRole('heading', { name: `${CAMPAIGN_NUMBER} - ${CAMPAIGN}`, exact: true }), 'the campaign details');
     await visible(detail.locator('[data-testid=stats]'), 'the live figures (or "—")');
+    // The campaign has not dialed: its 30-day abandonment record is empty,
+    // read from the attempt history, against the default 3 % cap.
+    await visible(detail.getByRole('heading', { name: 'Abandonment, last 30 days', exact: true }), 'the abandonment record heading');
+    const window30 = detail.getByTestId('abandon-window');
+    await visible(window30, 'the 30-day abandonment line');
+    const line = await window30.textContent();
+    if (!line.includes('0 of 0 live answers abandoned (0.00 %); cap 3 %')) throw new Error(`30-day abandonment line: ${line}`);
+    await visible(detail.getByText('From the attempt history', { exact: false }), 'where the record comes from');
     await visible(detail.getByRole('heading', { name: 'Agents logged in', exact: true }), 'the agents heading');
     await detail.getByRole('button', { name: 'Close', exact: true }).click();
   });

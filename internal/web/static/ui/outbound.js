@@ -1030,6 +1030,7 @@ export function CampaignDetail({ campaign, canManage, onClose }) {
   const path = `${OB}/campaigns/${enc(campaign.id)}`;
   const [stats, setStats] = useState(undefined); // undefined: loading; null: none
   const [agents, setAgents] = useState(null);
+  const [record, setRecord] = useState(null);
   const [version, setVersion] = useState(0);
   const users = useAll('/api/v2/users');
   const act = useAction();
@@ -1040,7 +1041,14 @@ export function CampaignDetail({ campaign, canManage, onClose }) {
       else act.setError(err);
     });
     api(`${path}/agents`, { query: { pageSize: 100 } }).then((d) => setAgents(d?.entities || [])).catch(act.setError);
+    if (campaign.direction === 'outbound') {
+      api(`${path}/abandonment`).then(setRecord).catch((err) => {
+        if (err?.status === 404 || err?.status === 501 || err?.code === 'dialer.off') setRecord(null);
+        else act.setError(err);
+      });
+    }
   }, [path, version]);
+  const pct = (x) => (Math.round(x * 100) / 100).toFixed(2);
   const userName = (id) => {
     const u = (users.items || []).find((x) => x.id === id);
     return u ? `${u.name} (${u.username})` : id;
@@ -1064,6 +1072,13 @@ export function CampaignDetail({ campaign, canManage, onClose }) {
     ${stats && html`<dl class="figures" data-testid="stats">
       ${figures.length === 0 ? html`<dt>—</dt>` : figures.map(([k, x]) => html`<div key=${k}><dt>${k}</dt><dd>${show(x)}</dd></div>`)}
     </dl>`}
+    ${record && html`<h4>${t('obAbandonRecord')}</h4>
+      <p data-testid="abandon-window" class=${record.overCap ? 'error' : ''}>${t('obAbandonWindow', { abandoned: record.abandoned, live: record.liveAnswers,
+        pct: pct(record.abandonPercent), cap: record.capPercent, tz: record.timeZone })}</p>
+      ${!record.live && html`<p class="hint">${t('obAbandonFromHistory')}</p>`}
+      <${Table} rows=${record.days} rowKey=${(d) => d.date} caption=${t('obAbandonRecord')}
+        columns=${[{ label: 'obDate', key: 'date' }, { label: 'obLiveAnswers', key: 'liveAnswers' }, { label: 'obAbandoned', key: 'abandoned' },
+          { label: 'obAbandonPct', render: (d) => pct(d.abandonPercent) }, { label: 'obOverCap', render: (d) => (d.overCap ? t('yes') : '') }]} />`}
     <h4>${t('obAgentsLoggedIn')}</h4>
     ${agents && html`<${Table} rows=${agents} rowKey=${(a) => a.userId} caption=${t('obAgentsLoggedIn')}
       columns=${[{ label: 'user', render: (a) => userName(a.userId) }, { label: 'obSince', render: (a) => when(a.dateLoggedIn) }]}
