@@ -100,6 +100,11 @@ func TestDialerPredictiveCallToRelease(t *testing.T) {
 	if st["agentsLoggedIn"] != float64(2) || st["callsInFlight"].(float64) < 2 {
 		t.Fatalf("stats after two agents logged in: %v", st)
 	}
+	// The day has no live answers yet, so no room for an abandonment: the
+	// pacer places calls of negligible risk only, and says so.
+	if st["pacingState"] != "soft" || st["riskThreshold"] != 0.002 {
+		t.Fatalf("pacing at the start of the day: %v", st)
+	}
 	d.advance(t, 6*time.Second)
 	d.advance(t, time.Second)
 

@@ -7,6 +7,7 @@ import (
 	"github.com/centralita/centralita/internal/campaign"
 	"github.com/centralita/centralita/internal/contact"
 	"github.com/centralita/centralita/internal/conversation"
+	"github.com/centralita/centralita/internal/dialer/pacing"
 	"github.com/centralita/centralita/internal/problem"
 	"github.com/centralita/centralita/internal/store"
 )
@@ -375,6 +376,11 @@ type Stats struct {
 	Abandon30d     int     `json:"abandoned30d"`
 	AbandonPct30d  float64 `json:"abandonPercent30d"`
 	AbandonCapPct  float64 `json:"abandonCapPercent"`
+	// Predictive only: how the last decision paced ("normal"; "soft" or
+	// "progressive" while one more abandonment would break the cap) and
+	// the risk threshold θ it used.
+	PacingState string  `json:"pacingState,omitempty" enum:"normal,soft,progressive"`
+	Threshold   float64 `json:"riskThreshold,omitempty"`
 }
 
 // Stats returns a campaign's live figures (zeros when it is not running).
@@ -393,6 +399,9 @@ func (e *Engine) Stats(ctx context.Context, campaignID string) (Stats, error) {
 			HitRate: ps.HitRate, AnswerDelayMs: ps.AnswerDelay.Milliseconds(), HandleTimeMs: ps.AHT.Milliseconds(), Placed: ps.Placed,
 			LiveToday: ps.LiveToday, AbandonToday: ps.AbandonedToday, AbandonPctDay: 100 * ps.AbandonRateToday,
 			Live30d: ps.Live30d, Abandon30d: ps.Abandoned30d, AbandonPct30d: 100 * ps.AbandonRate30d, AbandonCapPct: r.c.AbandonCapPercent}
+		if r.c.DialingMode == string(pacing.Predictive) {
+			out.PacingState, out.Threshold = string(ps.State), ps.Threshold
+		}
 		return nil
 	})
 	return out, err

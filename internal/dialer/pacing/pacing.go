@@ -74,7 +74,19 @@ type Stats struct {
 	Target    float64 // the rate predictive pacing steers to (the guard band may hold it lower)
 	Threshold float64 // predictive: the current marginal-risk threshold θ
 	AtRisk    bool    // predictive: one more abandonment would break the cap: soft pacing (negligible-risk calls only) or progressive
+	State     State   // predictive: how the last decision paced
 }
+
+// State is how predictive pacing decided, for supervisors: normally, or
+// held back because the abandonment cap is at risk.
+type State string
+
+// Pacing states.
+const (
+	StateNormal      State = "normal"      // calls up to the risk threshold θ
+	StateSoft        State = "soft"        // the cap is at risk: calls of negligible risk only
+	StateProgressive State = "progressive" // the cap is at risk in a small team: one call per free agent
+)
 
 // Day is the abandonment record of one day (in Config.Location).
 type Day struct {
@@ -172,6 +184,7 @@ type Pacer struct {
 	pmf                         []float64    // exactCalls' distributions, K rows
 	lo, hi                      [kPoints]int // and their support
 	agents                      int          // Idle + Busy at the last decision
+	state                       State        // how the last decision paced
 }
 
 // New returns a Pacer for cfg at now.
@@ -277,12 +290,15 @@ func (p *Pacer) predictive(s Snapshot, prog int) int {
 	// negligible marginal risks add up to an abandonment over such a
 	// stretch (one put a 5-agent day at 3.02 %).
 	soft, pessimistic := false, false
+	p.state = StateNormal
 	if p.atRisk {
 		clean := p.cleanStart(d)
 		if !clean && p.agents < softAgents {
+			p.state = StateProgressive
 			return prog
 		}
 		soft, pessimistic = true, clean
+		p.state = StateSoft
 	}
 	p.rebuild(s.Now, pessimistic)
 	if soft {
@@ -608,6 +624,7 @@ func (p *Pacer) Stats(now time.Time) Stats {
 		Target:         p.target,
 		Threshold:      p.theta,
 		AtRisk:         p.capAtRisk(d),
+		State:          p.state,
 	}
 	if lt > 0 {
 		st.AbandonRateToday = float64(at) / float64(lt)

@@ -95,6 +95,9 @@ func TestAtCapBySizeAndOver(t *testing.T) {
 	small := Snapshot{Now: t0, Idle: 2, Busy: durs(8, 100*time.Second), InFlight: durs(1, time.Second)}
 	large := Snapshot{Now: t0, Idle: 2, Busy: durs(48, 100*time.Second), InFlight: durs(1, time.Second)}
 	normal := p.Calls(large)
+	if st := p.Stats(t0); st.State != StateNormal || st.Threshold <= softTheta {
+		t.Fatalf("no abandonment: pacing %s at θ %.4f, want normal above the soft θ", st.State, st.Threshold)
+	}
 	if normal <= 1 || p.Calls(small) <= 1 {
 		t.Fatalf("with no abandonment predictive placed %d (50 agents), want more than progressive", normal)
 	}
@@ -106,11 +109,11 @@ func TestAtCapBySizeAndOver(t *testing.T) {
 	if !st.AtRisk {
 		t.Fatalf("at %d/%d abandoned the cap is not at risk", st.AbandonedToday, st.LiveToday)
 	}
-	if n := p.Calls(small); n != 1 {
-		t.Fatalf("10 agents at the cap: predictive placed %d, want progressive's 1", n)
+	if n := p.Calls(small); n != 1 || p.Stats(t0).State != StateProgressive {
+		t.Fatalf("10 agents at the cap: predictive placed %d (%s), want progressive's 1", n, p.Stats(t0).State)
 	}
-	if n := p.Calls(large); n < 1 || n >= normal {
-		t.Fatalf("50 agents at the cap: predictive placed %d, want progressive's 1 up to fewer than normal pacing's %d", n, normal)
+	if n := p.Calls(large); n < 1 || n >= normal || p.Stats(t0).State != StateSoft {
+		t.Fatalf("50 agents at the cap: predictive placed %d (%s), want soft pacing: progressive's 1 up to fewer than normal pacing's %d", n, p.Stats(t0).State, normal)
 	}
 	// Over the cap (calls placed earlier abandoned), with many agents free.
 	p.Abandoned(t0)
