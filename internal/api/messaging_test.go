@@ -90,7 +90,10 @@ func TestMessagingAgentless(t *testing.T) {
 		t.Errorf("short secret: %v", m)
 	}
 
-	// An agent sends a WhatsApp message: 202, then the signed webhook call.
+	// An agent sends a WhatsApp message: 202, then the signed webhook call;
+	// the agent hears of both on their messages topic.
+	mine := "v2.users." + e.userID(t, pAgent) + ".messages"
+	sock := (&callEnv{testEnv: e}).socket(t, pAgent, mine)
 	r := e.must(t, 202, "POST", "/api/v2/conversations/messages/agentless", agent, map[string]any{
 		"fromAddress": intID, "toAddress": "+34 600 111 222", "toAddressMessengerType": "whatsapp", "textBody": "Su cita es mañana a las 10."})
 	sent := r.obj(t)
@@ -123,6 +126,12 @@ func TestMessagingAgentless(t *testing.T) {
 			t.Fatalf("message still %v", st)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	for _, state := range []string{"pending", "delivered"} {
+		ev := sock.until("message "+state, func(ev sockEvent) bool { return ev.topic == mine && ev.body["state"] == state })
+		if ev.body["id"] != sent["id"] || ev.body["messengerType"] != "whatsapp" || ev.body["toAddress"] != "+34600111222" {
+			t.Errorf("%s event %v", state, ev.body)
+		}
 	}
 	e.must(t, 404, "GET", self, e.token(t, "agent2"), nil)
 	e.must(t, 200, "GET", self, e.token(t, pSupervisor), nil)

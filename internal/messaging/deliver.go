@@ -272,7 +272,7 @@ func (s *Service) outcome(ctx context.Context, r dueRow, code int, werr error) e
 		if err != nil {
 			return err
 		}
-		return s.events.Add(ctx, tx, messageTopic(r.id), eventOf(m))
+		return s.announce(ctx, tx, m)
 	})
 }
 

@@ -178,7 +178,7 @@ func (s *Service) Send(ctx context.Context, r SendRequest) (Message, error) {
 			return err
 		}
 		tx.AfterCommit(s.signal)
-		return s.events.Add(ctx, tx, messageTopic(m.ID), eventOf(m))
+		return s.announce(ctx, tx, m)
 	})
 	if err != nil {
 		return Message{}, err
@@ -186,6 +186,23 @@ func (s *Service) Send(ctx context.Context, r SendRequest) (Message, error) {
 	m.NextAttempt = m.Time
 	return m, nil
 }
+
+// announce commits a message's event, and the same body on its sender's
+// topic (v2.users.{id}.messages), where the softphone follows delivery.
+func (s *Service) announce(ctx context.Context, tx *store.Tx, m Message) error {
+	ev := eventOf(m)
+	if err := s.events.Add(ctx, tx, messageTopic(m.ID), ev); err != nil {
+		return err
+	}
+	if m.UserID == "" {
+		return nil
+	}
+	return s.events.Add(ctx, tx, UserTopic(m.UserID), ev)
+}
+
+// UserTopic is where a user hears of the messages they sent: accepted,
+// delivered or failed.
+func UserTopic(userID string) string { return "v2.users." + userID + ".messages" }
 
 func eventOf(m Message) MessageEvent {
 	return MessageEvent{ID: m.ID, ConversationID: m.ConversationID, IntegrationID: m.IntegrationID, ToAddress: m.ToAddress,

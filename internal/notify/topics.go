@@ -300,6 +300,17 @@ var DefaultTopics = []Topic{
 		Description: "An import into the contact list finished."},
 	{Template: "v2.users.{id}.crm.screenpop", Rule: SelfOrSupervisor,
 		Description: "A call connected to the agent: what the CRM search found and what the softphone should open (plan, decision, record)."},
+	{Template: "v2.users.{id}.messages", Rule: SelfOrSupervisor,
+		Description: "A text message (SMS, WhatsApp) the user sent was accepted, delivered or failed.",
+		Schema: object(map[string]any{
+			"id":             str("The message id (GET /api/v2/conversations/messages/agentless/{id})."),
+			"conversationId": str("Its conversation."),
+			"integrationId":  str("The Open Messaging integration it goes through."),
+			"toAddress":      str("The customer's number, E.164."),
+			"messengerType":  str("sms or whatsapp."),
+			"userId":         str("Who sent it."),
+			"state":          str("pending, delivered or failed."),
+		})},
 	{Template: "v2.crm.callcenters.{id}", Rule: Supervisor,
 		Description: "A call center's connector options changed."},
 }

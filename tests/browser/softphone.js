@@ -258,7 +258,8 @@ async function main() {
     await form.getByLabel('Text', { exact: true }).fill(text);
     await docShot(form, 'message');
     await form.getByRole('button', { name: 'Send message', exact: true }).click();
-    await attr(form.locator('[data-testid=message-status]'), 'data-state', 'delivered', 'the message delivery');
+    // Pushed on v2.users.{id}.messages: the fallback poll first asks after 5 s.
+    await attr(form.locator('[data-testid=message-status]'), 'data-state', 'delivered', 'the message delivery, pushed', 4000);
     const got = await fetch(`${BASE}/demo/messages?format=json`, { signal: AbortSignal.timeout(STEP_TIMEOUT) }).then((r) => r.json());
     const m = (got.entities || []).find((x) => x.text === text && x.conversationId === results.conversationId);
     check(m, `the demo receiver did not get the message: ${JSON.stringify(got).slice(0, 300)}`);

@@ -13,7 +13,7 @@ import { tt } from './texts.js';
 const html = htm.bind(h);
 const MAX = 4096;
 
-export function MessagePanel({ number, conversationId }) {
+export function MessagePanel({ number, conversationId, update }) {
   const [channel, setChannel] = useState('sms');
   const [to, setTo] = useState(number || '');
   const [text, setText] = useState('');
@@ -22,8 +22,16 @@ export function MessagePanel({ number, conversationId }) {
   const [sent, setSent] = useState(null); // {id, state, lastError}
   useEffect(() => { if (number && !to) setTo(number); }, [number]);
 
-  // Follow the delivery of the last message until it is settled: soon at
-  // first, then less often (retries back off up to minutes on the server).
+  // The delivery is pushed on the user's messages topic (update); a slow
+  // poll covers a notification socket that is down or missed the event.
+  useEffect(() => {
+    if (!update?.id || !update.state || update.state === 'pending') return;
+    setSent((cur) => (cur?.id === update.id && cur.state === 'pending' ? { ...cur, state: update.state } : cur));
+    if (update.state === 'failed') { // the event has no reason; the message has
+      api(`/api/v2/conversations/messages/agentless/${encodeURIComponent(update.id)}`)
+        .then((m) => setSent((cur) => (cur?.id === m.id ? { ...cur, lastError: m.lastError } : cur))).catch(() => {});
+    }
+  }, [update]);
   useEffect(() => {
     if (!sent || sent.state !== 'pending') return undefined;
     let stop = false;
@@ -37,9 +45,9 @@ export function MessagePanel({ number, conversationId }) {
           return;
         }
       } catch { /* the next poll tries again */ }
-      if (!stop) timer = setTimeout(() => poll(Math.min(delay * 2, 15000)), delay);
+      if (!stop) timer = setTimeout(() => poll(Math.min(delay * 2, 30000)), delay);
     };
-    timer = setTimeout(() => poll(1000), 500);
+    timer = setTimeout(() => poll(10000), 5000);
     return () => { stop = true; clearTimeout(timer); };
   }, [sent?.id, sent?.state]);
 

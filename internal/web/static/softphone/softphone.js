@@ -163,6 +163,7 @@ function Softphone({ me, bridge }) {
   const [defs, setDefs] = useState([]);
   const [convs, setConvs] = useState({});
   const [live, setLive] = useState('connecting');
+  const [messageEvent, setMessageEvent] = useState(null); // the last v2.users.{id}.messages body
   const [error, setError] = useState(null);
   const [pop, setPop] = useState(null);
   const [panel, setPanel] = useState(''); // '' | 'settings' | 'info'
@@ -259,7 +260,7 @@ function Softphone({ me, bridge }) {
   useEffect(() => {
     const base = `v2.users.${me.id}`;
     const n = openNotifications({
-      topics: [`${base}.conversations`, `${base}.presence`, `${base}.routingStatus`, `${base}.station`, `${base}.crm.screenpop`],
+      topics: [`${base}.conversations`, `${base}.presence`, `${base}.routingStatus`, `${base}.station`, `${base}.crm.screenpop`, `${base}.messages`],
       onStatus: (s) => setLive((prev) => (s === 'connecting' && prev === 'down' ? 'down' : s)),
       onEvent: ({ topicName, eventBody }) => {
         if (topicName === `${base}.conversations`) refreshConversation(eventBody?.id);
@@ -267,6 +268,7 @@ function Softphone({ me, bridge }) {
         else if (topicName === `${base}.presence`) loadPresence();
         else if (topicName === `${base}.station`) loadStation();
         else if (topicName === `${base}.crm.screenpop`) showPop(eventBody);
+        else if (topicName === `${base}.messages`) setMessageEvent(eventBody);
       },
     });
     return () => n.close();
@@ -365,7 +367,7 @@ function Softphone({ me, bridge }) {
       ${supervisor && html`<button type="button" aria-expanded=${panel === 'monitor' ? 'true' : 'false'} onClick=${() => setPanel(panel === 'monitor' ? '' : 'monitor')}>${t('spMonitor')}</button>`}
       ${textAllowed !== false && html`<button type="button" aria-expanded=${panel === 'message' ? 'true' : 'false'} onClick=${() => setPanel(panel === 'message' ? '' : 'message')}>${tt('message')}</button>`}
     </div>
-    ${panel === 'message' && textAllowed !== false && html`<${MessagePanel} number=${liveCall ? customerNumber(liveCall.conv) : (lastData.phoneNumber || '')} conversationId=${liveId} />`}
+    ${panel === 'message' && textAllowed !== false && html`<${MessagePanel} number=${liveCall ? customerNumber(liveCall.conv) : (lastData.phoneNumber || '')} conversationId=${liveId} update=${messageEvent} />`}
     ${panel === 'monitor' && html`<${Monitor} me=${me} />`}
     ${panel === 'info' && html`<${Information} callId=${lastCallId} data=${lastData} />`}
     ${panel === 'settings' && html`<${Settings} settings=${settings} bridge=${bridge} onSave=${saveSettings} />`}
