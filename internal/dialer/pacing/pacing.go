@@ -281,10 +281,10 @@ func (p *Pacer) predictive(s Snapshot, prog int) int {
 	// p = 0.1), took longer by the clock to get back under it (one such
 	// episode cost a 100-agent, p = 0.1 day 0.4 points): soft pacing gets
 	// the rate back under the cap sooner, which is what a campaign stopped
-	// early is measured on. The hit rate is judged pessimistically (the upper end
-	// of its interval) only at the start of a day, when it rests on few
-	// calls; later the estimate is tight and the bound cost large teams
-	// at p = 0.1 about 10 % of their calls while at risk. Smaller teams,
+	// early is measured on. The hit rate is judged pessimistically (the
+	// upper end of its interval) only at the start of a day, when it rests
+	// on few calls; later the estimate is tight, and the bound (13 % above
+	// an estimate of 0.1 over 2,000 calls) only cost calls. Smaller teams,
 	// once the day has an abandonment, stay exactly progressive: their cap
 	// is at risk for tens of minutes at a time late in the day, and even
 	// negligible marginal risks add up to an abandonment over such a
