@@ -92,15 +92,22 @@ func (s *Server) registerDialer(api huma.API) {
 			}
 			return nil, s.Dialer.Release(ctx, u, in.ConversationID, in.Body.CategoryID, in.Body.SubcategoryID, in.Body.Notes)
 		})
+	// campaignDialer checks a campaign id and that the dialer runs.
+	campaignDialer := func(id string) error {
+		if err := needUUID("campaignId", id); err != nil {
+			return err
+		}
+		if s.Dialer == nil {
+			return problem.Coded(problem.Conflict, "dialer.off", "", "the dialer is not running")
+		}
+		return nil
+	}
 	huma.Register(api, op("getOutboundCampaignStats", http.MethodGet, "/api/v2/outbound/campaigns/{campaignId}/stats", "Live dialer figures of a campaign", tag, auth.Supervisor),
 		func(ctx context.Context, in *struct {
 			CampaignID string `path:"campaignId"`
 		}) (*Body[dialer.Stats], error) {
-			if err := needUUID("campaignId", in.CampaignID); err != nil {
+			if err := campaignDialer(in.CampaignID); err != nil {
 				return nil, err
-			}
-			if s.Dialer == nil {
-				return nil, problem.Coded(problem.Conflict, "dialer.off", "", "the dialer is not running")
 			}
 			if s.Campaigns != nil {
 				if _, err := s.Campaigns.Get(ctx, in.CampaignID); err != nil {
@@ -118,11 +125,8 @@ func (s *Server) registerDialer(api huma.API) {
 		func(ctx context.Context, in *struct {
 			CampaignID string `path:"campaignId"`
 		}) (*Body[dialer.AbandonRecord], error) {
-			if err := needUUID("campaignId", in.CampaignID); err != nil {
+			if err := campaignDialer(in.CampaignID); err != nil {
 				return nil, err
-			}
-			if s.Dialer == nil {
-				return nil, problem.Coded(problem.Conflict, "dialer.off", "", "the dialer is not running")
 			}
 			rec, err := s.Dialer.AbandonRecord(ctx, in.CampaignID)
 			if err != nil {

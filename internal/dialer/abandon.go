@@ -40,8 +40,8 @@ func (e *Engine) AbandonRecord(ctx context.Context, campaignID string) (AbandonR
 	if err != nil {
 		return AbandonRecord{}, err
 	}
-	loc, err := time.LoadLocation(c.CallingHours.TimeZone)
-	if err != nil || c.CallingHours.TimeZone == "" {
+	loc, err := time.LoadLocation(c.CallingHours.TimeZone) // "" is UTC
+	if err != nil {
 		loc = time.UTC
 	}
 	capPct := c.AbandonCapPercent

@@ -197,12 +197,12 @@ func (s *Service) announce(ctx context.Context, tx *store.Tx, m Message) error {
 	if m.UserID == "" {
 		return nil
 	}
-	return s.events.Add(ctx, tx, UserTopic(m.UserID), ev)
+	return s.events.Add(ctx, tx, userTopic(m.UserID), ev)
 }
 
-// UserTopic is where a user hears of the messages they sent: accepted,
+// userTopic is where a user hears of the messages they sent: accepted,
 // delivered or failed.
-func UserTopic(userID string) string { return "v2.users." + userID + ".messages" }
+func userTopic(userID string) string { return "v2.users." + userID + ".messages" }
 
 func eventOf(m Message) MessageEvent {
 	return MessageEvent{ID: m.ID, ConversationID: m.ConversationID, IntegrationID: m.IntegrationID, ToAddress: m.ToAddress,

@@ -317,9 +317,9 @@ func (r Result) HourlyOccupancy() []float64 {
 	var out []float64
 	agents := time.Duration(r.Cell.Agents * r.Reps)
 	for i := 0; i < len(r.HourlyHandle) && time.Duration(i)*time.Hour < r.Shift; i++ {
-		span := min(time.Hour, r.Shift-time.Duration(i)*time.Hour)
-		if i == len(r.HourlyHandle)-1 {
-			span = r.Shift - time.Duration(i)*time.Hour
+		span := r.Shift - time.Duration(i)*time.Hour // the last bucket holds the rest
+		if i < len(r.HourlyHandle)-1 {
+			span = min(span, time.Hour)
 		}
 		out = append(out, float64(r.HourlyHandle[i])/float64(agents*span))
 	}
