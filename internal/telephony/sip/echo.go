@@ -150,10 +150,12 @@ func (s *Switch) byeEcho(req *sip.Request, tx sip.ServerTransaction) bool {
 	if e == nil {
 		return false
 	}
+	// Forgotten before the 200 goes out: the party that got it sees no
+	// echo call left (dropping it after ReadBye raced with the caller).
+	s.dropEcho(req.CallID().Value(), e)
 	if err := e.dlg.ReadBye(req, tx); err != nil {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad Request", nil))
 	}
-	s.dropEcho(req.CallID().Value(), e)
 	return true
 }
 
