@@ -27,6 +27,7 @@ func benchDialerCmd() *cobra.Command {
 		warmup  float64
 		only    []string
 		hourly  bool
+		naive   bool
 	)
 	c := &cobra.Command{
 		Use:   "dialer",
@@ -45,7 +46,10 @@ Prints occupancy (handle time / logged-in time), abandonment (% of live
 answers) and talk-minutes per agent-hour for both modes next to the §3.5
 baseline; the last line is a JSON object. --quick runs agents {10, 100} ×
 p {0.1, 0.3} × AHT 120 s, 1 replication. --cell agents/p/aht (repeatable, e.g.
---cell 100/0.1/60) runs only the given cells, with --reps replications.`,
+--cell 100/0.1/60) runs only the given cells, with --reps replications.
+--naive also reproduces §3.5's naive predictive policy on every cell, on the
+same customers, its α bisected on the cell's own replications to the largest
+value within 3 % abandonment (about six times the run time).`,
 		Args: cobra.NoArgs,
 	}
 	f := c.Flags()
@@ -57,6 +61,7 @@ p {0.1, 0.3} × AHT 120 s, 1 replication. --cell agents/p/aht (repeatable, e.g.
 	f.Float64Var(&warmup, "warmup", 0, "predictive: hours of an uncounted warm-up shift before each replication whose learned estimates (pacing.Model) carry over, as the live dialer carries them from a previous shift; 0: cold start")
 	f.StringArrayVar(&only, "cell", nil, "run only this cell, agents/p/aht-seconds (e.g. 100/0.1/60); repeatable")
 	f.BoolVar(&hourly, "hourly", false, "also print predictive occupancy by hour of the shift (a shift's start against its steady state)")
+	f.BoolVar(&naive, "naive", false, "also reproduce §3.5's naive predictive policy on the same customers, α tuned in hindsight per cell (about 6× the run time)")
 	f.Float64Var(&target, "target", 0, "predictive abandonment target in % of live answers (0: 0.95 × the 3 % cap, under a guard band)")
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		cells := dialersim.Grid()
@@ -95,9 +100,13 @@ p {0.1, 0.3} × AHT 120 s, 1 replication. --cell agents/p/aht (repeatable, e.g.
 			Seed:    seed,
 			Workers: workers,
 			Pacing:  pacing.Config{Target: target / 100},
+			Naive:   naive,
 		})
 		if hourly {
 			printDialerHourly(w, res)
+		}
+		if naive {
+			printDialerNaive(w, res)
 		}
 		return printDialerBench(w, res, warmup, time.Since(start))
 	}
@@ -148,11 +157,37 @@ func printDialerHourly(w io.Writer, res []dialersim.CellResult) {
 	}
 }
 
+// printDialerNaive prints the naive policy reproduced on each cell next to
+// the pacer and to the §3.5 table.
+func printDialerNaive(w io.Writer, res []dialersim.CellResult) {
+	fmt.Fprintf(w, "\n§3.5 naive predictive reproduced on the same customers (α bisected per cell to ≤ %.0f %% abandonment)\n", dialersim.NaiveCap)
+	fmt.Fprintf(w, "%15s | %7s %8s %7s | %8s %8s | %11s %11s\n", "cell", "α", "occ", "aband", "pred occ", "Δ naive", "table pred", "naive−table")
+	for _, r := range res {
+		if r.Naive == nil {
+			continue
+		}
+		n := r.Naive.Result
+		table, diff := "—", ""
+		if r.HasBaseline {
+			table = fmt.Sprintf("%.1f", r.Baseline.Predictive)
+			diff = fmt.Sprintf("%+.2f", 100*n.Occupancy-r.Baseline.Predictive)
+		}
+		mark := ""
+		if r.BelowNaive() {
+			mark = " BELOW-NAIVE"
+		}
+		fmt.Fprintf(w, "%4d/%.1f/%-4.0f    | %7.4f %7.2f%% %6.2f%% | %7.2f%% %+8.2f | %11s %11s%s\n",
+			r.Cell.Agents, r.Cell.P, r.Cell.AHT.Seconds(), r.Naive.Naive.Alpha, 100*n.Occupancy, n.AbandonPct,
+			100*r.Predictive.Occupancy, 100*(r.Predictive.Occupancy-n.Occupancy), table, diff, mark)
+	}
+}
+
 func printDialerBench(w io.Writer, res []dialersim.CellResult, warmup float64, elapsed time.Duration) error {
 	var (
 		maxAb, maxRepAb, occ100 float64
 		occ100Found             bool
 		below, belowProg        int
+		belowNaive, naiveCells  int
 		events                  uint64
 		placed                  int
 	)
@@ -188,6 +223,12 @@ func printDialerBench(w io.Writer, res []dialersim.CellResult, warmup float64, e
 		if c.Agents == 100 && c.P == 0.3 && c.AHT == 120*time.Second {
 			occ100, occ100Found = 100*pd.Occupancy, true
 		}
+		if r.Naive != nil {
+			naiveCells++
+			if r.BelowNaive() {
+				belowNaive++
+			}
+		}
 		events += pr.Events + pd.Events
 		placed += pr.Placed + pd.Placed
 	}
@@ -202,6 +243,9 @@ func printDialerBench(w io.Writer, res []dialersim.CellResult, warmup float64, e
 		"calls_placed":            placed,
 		"switch_events":           events,
 		"elapsed_s":               round(elapsed.Seconds(), 1),
+	}
+	if naiveCells > 0 {
+		out["cells_below_naive"] = belowNaive
 	}
 	if occ100Found {
 		out["occupancy_100_p03_aht120"] = round(occ100, 1)

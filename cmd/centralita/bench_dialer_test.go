@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -17,5 +18,34 @@ func TestParseDialerCell(t *testing.T) {
 		if _, err := parseDialerCell(bad); err == nil || !strings.Contains(err.Error(), "--cell") {
 			t.Errorf("%q: err %v, want a --cell error", bad, err)
 		}
+	}
+}
+
+// `bench dialer --naive` prints the naive policy reproduced per cell and
+// counts the cells where the pacer is under it in its JSON line.
+func TestBenchDialerNaive(t *testing.T) {
+	bin := build(t)
+	out, err := runCmd(t, bin, nil, "bench", "dialer", "--cell", "25/0.3/60", "--reps", "1", "--hours", "0.5", "--naive")
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "naive predictive reproduced") || !strings.Contains(out, "25/0.3/60") {
+		t.Fatalf("no naive table:\n%s", out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var res map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
+		t.Fatalf("last line is not JSON: %q: %v", lines[len(lines)-1], err)
+	}
+	if v, ok := res["cells_below_naive"].(float64); !ok || v < 0 || v > 1 {
+		t.Fatalf("cells_below_naive = %v", res["cells_below_naive"])
+	}
+	// Without --naive the key is absent rather than a misleading 0.
+	out, err = runCmd(t, bin, nil, "bench", "dialer", "--cell", "25/0.3/60", "--reps", "1", "--hours", "0.25")
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out)
+	}
+	if strings.Contains(out, "cells_below_naive") || strings.Contains(out, "naive predictive reproduced") {
+		t.Fatalf("naive figures without --naive:\n%s", out)
 	}
 }

@@ -15,6 +15,9 @@ type CellResult struct {
 	Predictive  Result
 	Baseline    Baseline
 	HasBaseline bool
+	// Naive is the §3.5 naive policy reproduced on the same customers
+	// (GridOptions.Naive); nil when not run.
+	Naive *Tuned
 }
 
 // BelowBaseline: predictive occupancy under the baseline's predictive
@@ -29,6 +32,12 @@ func (r CellResult) BelowProgressive() bool {
 	return r.Predictive.Occupancy < r.Progressive.Occupancy
 }
 
+// BelowNaive: predictive occupancy under the naive policy reproduced on
+// the same customers (false when it was not run).
+func (r CellResult) BelowNaive() bool {
+	return r.Naive != nil && r.Predictive.Occupancy < r.Naive.Result.Occupancy
+}
+
 // GridOptions configures RunGrid.
 type GridOptions struct {
 	Cells []Cell
@@ -41,14 +50,18 @@ type GridOptions struct {
 	Seed    uint64
 	Workers int // parallel replications (default GOMAXPROCS)
 	Pacing  pacing.Config
+	// Naive also reproduces the §3.5 naive policy on every cell, its α
+	// bisected on the cell's own replications (TuneNaive: about a dozen
+	// shifts per cell, so it multiplies the run time by about six).
+	Naive bool
 	// Done, when set, is called (from one goroutine at a time) as each cell
 	// completes.
 	Done func(CellResult)
 }
 
-// RunGrid simulates every cell in both modes, replications in parallel;
-// results come back in the order of opts.Cells and do not depend on the
-// number of workers.
+// RunGrid simulates every cell in both modes (and the naive policy when
+// asked), cells and modes in parallel; results come back in the order of
+// opts.Cells and do not depend on the number of workers.
 func RunGrid(opts GridOptions) []CellResult {
 	if opts.Reps <= 0 {
 		opts.Reps = 4
@@ -70,6 +83,9 @@ func RunGrid(opts GridOptions) []CellResult {
 	left := make([]int, len(opts.Cells))
 	for i := range left {
 		left[i] = 2
+		if opts.Naive {
+			left[i] = 3
+		}
 	}
 	var wg sync.WaitGroup
 	for w := 0; w < opts.Workers; w++ {
@@ -77,6 +93,17 @@ func RunGrid(opts GridOptions) []CellResult {
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
+				if j.mode == 2 {
+					t := TuneNaive(opts.Cells[j.cell], opts.Reps, opts.Shift, opts.Seed)
+					mu.Lock()
+					out[j.cell].Naive = &t
+					left[j.cell]--
+					if left[j.cell] == 0 && opts.Done != nil {
+						opts.Done(out[j.cell])
+					}
+					mu.Unlock()
+					continue
+				}
 				mode := pacing.Progressive
 				if j.mode == 1 {
 					mode = pacing.Predictive
@@ -105,6 +132,11 @@ func RunGrid(opts GridOptions) []CellResult {
 	for i := 1; i < len(order); i++ {
 		for j := i; j > 0 && weight(opts.Cells[order[j]]) > weight(opts.Cells[order[j-1]]); j-- {
 			order[j], order[j-1] = order[j-1], order[j]
+		}
+	}
+	if opts.Naive { // the longest jobs first
+		for _, i := range order {
+			jobs <- job{i, 2}
 		}
 	}
 	for _, i := range order {

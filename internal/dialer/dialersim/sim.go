@@ -28,6 +28,10 @@
 //
 // Occupancy = handle time inside the shift / logged-in time. Abandonment =
 // abandoned / live answers, for answers inside the shift.
+//
+// The §3.5 baseline's naive predictive policy runs on the same harness
+// (Naive, TuneNaive), so that the pacer can be compared with it on the
+// same customers rather than only with the printed table.
 package dialersim
 
 import (
@@ -60,6 +64,9 @@ type Config struct {
 	// Model, when set, is given to the pacer before the shift starts
 	// (SetModel): the estimates learned in a previous shift.
 	Model *pacing.Model
+	// Policy, when set, decides instead of the pacer (the §3.5 naive
+	// policy: Naive); the pacer still sees every observation.
+	Policy Policy
 	// Trace, when set, is called after every decision (diagnostics).
 	Trace func(now time.Time, placed int, s pacing.Snapshot, st pacing.Stats)
 }
@@ -394,7 +401,12 @@ func (h *harness) decide() {
 		InFlight: h.flightSnap,
 		Waiting:  len(h.wait),
 	}
-	n := h.pacer.Calls(snap)
+	var n int
+	if h.cfg.Policy != nil {
+		n = h.cfg.Policy.Calls(snap)
+	} else {
+		n = h.pacer.Calls(snap)
+	}
 	if h.cfg.Trace != nil {
 		h.cfg.Trace(now, n, snap, h.pacer.Stats(now))
 	}
@@ -468,14 +480,21 @@ func RunCell(mode pacing.Mode, c Cell, reps int, shift time.Duration, seed uint6
 // a campaign's previous shift. The abandonment record is not carried over:
 // the counted shift starts a new day with no slack.
 func RunCellWarm(mode pacing.Mode, c Cell, reps int, shift, warmup time.Duration, seed uint64, pc pacing.Config) Result {
-	var sum Result
-	for r := 0; r < reps; r++ {
+	return runReps(reps, func(r int) Result {
 		cfg := Config{Mode: mode, Cell: c, Shift: shift, Seed: SeedFor(seed, c, r), Pacing: pc}
 		if mode == pacing.Predictive && warmup > 0 {
 			_, m := simulate(Config{Mode: mode, Cell: c, Shift: warmup, Seed: SeedFor(seed^0x5eed5eed, c, r), Pacing: pc})
 			cfg.Model = &m
 		}
-		res := Simulate(cfg)
+		return Simulate(cfg)
+	})
+}
+
+// runReps runs replications 0..reps-1 one after another and adds them up.
+func runReps(reps int, run func(rep int) Result) Result {
+	var sum Result
+	for r := 0; r < reps; r++ {
+		res := run(r)
 		if r == 0 {
 			sum = res
 			continue
