@@ -98,6 +98,9 @@ type peer struct {
 	dua    *sipgo.DialogUA
 	addr   *net.UDPAddr
 	invite chan *peerCall // INVITEs received
+	// registrar answers the REGISTERs it receives (a carrier's registrar:
+	// trunks_sip_test.go); nil: 405.
+	registrar atomic.Pointer[sipgo.RequestHandler]
 }
 
 type peerCall struct {
@@ -161,6 +164,13 @@ func newPeer(t *testing.T, user string) *peer {
 			}
 		case <-dlg.Context().Done():
 		}
+	})
+	srv.OnRegister(func(req *sip.Request, tx sip.ServerTransaction) {
+		if h := p.registrar.Load(); h != nil {
+			(*h)(req, tx)
+			return
+		}
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusMethodNotAllowed, "Method Not Allowed", nil))
 	})
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
 		mu.Lock()
@@ -307,13 +317,19 @@ func (p *peer) register(t *testing.T, sw *net.UDPAddr, password string) {
 // the outcome of the INVITE.
 func (p *peer) call(t *testing.T, sw *net.UDPAddr, from, to string) (*peerCall, chan error) {
 	t.Helper()
-	c := p.newCall()
 	uri := sip.Uri{Scheme: "sip", User: to, Host: "127.0.0.1", Port: sw.Port}
+	return p.callURI(t, uri, uri, from)
+}
+
+// callURI sends an INVITE to the Request-URI uri with To to.
+func (p *peer) callURI(t *testing.T, uri, to sip.Uri, from string) (*peerCall, chan error) {
+	t.Helper()
+	c := p.newCall()
 	req := sip.NewRequest(sip.INVITE, uri)
 	fp := sip.NewParams()
 	fp.Add("tag", strconv.Itoa(rand.Int()))
 	req.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: from, Host: "127.0.0.1"}, Params: fp})
-	req.AppendHeader(&sip.ToHeader{Address: uri, Params: sip.NewParams()})
+	req.AppendHeader(&sip.ToHeader{Address: to, Params: sip.NewParams()})
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody(c.sdp())
 	dlg, err := p.dua.WriteInvite(context.Background(), req)

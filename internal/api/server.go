@@ -84,6 +84,9 @@ type Server struct {
 	// Trunks keeps the SIP trunks; Recordings indexes call recordings.
 	Trunks     *trunk.Service
 	Recordings *recording.Service
+	// Registrations reports the trunks' registrations with their
+	// carriers (the SIP switch); nil without SIP telephony.
+	Registrations TrunkRegistrations
 	// Prompts keeps the operators' prompts (nil: the prompts API is off).
 	Prompts *prompt.Service
 	// Messaging sends text messages through messaging integrations; nil: off.

@@ -15,6 +15,21 @@ import (
 
 const trunksTag = "Telephony"
 
+// TrunkRegistrations reports the trunks' live registrations with their
+// carriers, by trunk name (the SIP switch).
+type TrunkRegistrations interface {
+	TrunkRegistrations() map[string]TrunkRegistration
+}
+
+// TrunkRegistration is a trunk's registration with its carrier as the
+// running switch sees it.
+type TrunkRegistration struct {
+	State     string `json:"state" enum:"registering,registered,failed" doc:"registering: the first REGISTER is on its way; registered: the carrier holds our address; failed: the last attempt failed (see error), another follows at retryAt."`
+	ExpiresAt *Time  `json:"expiresAt,omitempty" doc:"Registered: when the carrier drops the registration unless refreshed (the switch refreshes it halfway)."`
+	RetryAt   *Time  `json:"retryAt,omitempty" doc:"Failed: when the switch tries again (5 s after the first failure, doubling up to 5 min)."`
+	Error     string `json:"error,omitempty" doc:"Failed: why the last attempt failed."`
+}
+
 // TrunkDID is an inbound number and the queue it reaches.
 type TrunkDID struct {
 	Number  string `json:"number" minLength:"1" maxLength:"32" doc:"E.164 (+34910000001), a national number (read in defaultCountry) or a short number (2001)."`
@@ -31,9 +46,14 @@ type Trunk struct {
 	DefaultCountry string     `json:"defaultCountry,omitempty" doc:"ISO 3166 alpha-2 country national numbers are read in."`
 	CallerID       string     `json:"callerId,omitempty" doc:"Number shown on outbound calls that name none."`
 	DIDs           []TrunkDID `json:"dids"`
-	DateCreated    Time       `json:"dateCreated"`
-	DateModified   Time       `json:"dateModified"`
-	SelfURI        string     `json:"selfUri"`
+	Register       bool       `json:"register" doc:"The switch registers with the carrier (REGISTER to address as username, with the password) so that the carrier sends the trunk's calls to it."`
+	// RegisterExpires is shown whether or not the trunk registers: it is
+	// kept for when it does.
+	RegisterExpires int                `json:"registerExpires" doc:"Seconds of registration asked of the carrier (60 to 86400)."`
+	Registration    *TrunkRegistration `json:"registration,omitempty" doc:"The live registration, for a trunk that registers while the program runs the SIP switch (telephony sip)."`
+	DateCreated     Time               `json:"dateCreated"`
+	DateModified    Time               `json:"dateModified"`
+	SelfURI         string             `json:"selfUri"`
 }
 
 // TrunkInput creates or replaces a trunk.
@@ -46,13 +66,16 @@ type TrunkInput struct {
 	DefaultCountry string     `json:"defaultCountry,omitempty" maxLength:"2"`
 	CallerID       string     `json:"callerId,omitempty" maxLength:"32"`
 	DIDs           []TrunkDID `json:"dids,omitempty" maxItems:"1000"`
-	ID             string     `json:"id,omitempty" readOnly:"true"`
-	SelfURI        string     `json:"selfUri,omitempty" readOnly:"true"`
+	Register       bool       `json:"register,omitempty" doc:"Register with the carrier; needs username and a password (given here or stored)."`
+	// The range is the domain's to check, with a message that says why.
+	RegisterExpires int    `json:"registerExpires,omitempty" doc:"Seconds of registration asked of the carrier, 60 to 86400; default 3600."`
+	ID              string `json:"id,omitempty" readOnly:"true"`
+	SelfURI         string `json:"selfUri,omitempty" readOnly:"true"`
 }
 
 func (in TrunkInput) domain() trunk.Input {
 	out := trunk.Input{Name: in.Name, Address: in.Address, Username: in.Username, Password: in.Password, ClearPassword: in.ClearPassword,
-		DefaultCountry: in.DefaultCountry, CallerID: in.CallerID}
+		DefaultCountry: in.DefaultCountry, CallerID: in.CallerID, Register: in.Register, RegisterExpires: in.RegisterExpires}
 	for _, d := range in.DIDs {
 		out.DIDs = append(out.DIDs, trunk.DID{Number: d.Number, QueueID: d.QueueID})
 	}
@@ -61,14 +84,28 @@ func (in TrunkInput) domain() trunk.Input {
 
 const trunksPath = "/api/v2/telephony/sip/trunks"
 
-func trunkOut(t trunk.Trunk) Trunk {
+// trunkOut shapes a trunk; live are the switch's registrations by trunk
+// name (nil without the SIP switch).
+func trunkOut(t trunk.Trunk, live map[string]TrunkRegistration) Trunk {
 	out := Trunk{ID: t.ID, Name: t.Name, Address: t.Address, Username: t.Username, HasPassword: t.HasPassword,
 		DefaultCountry: t.DefaultCountry, CallerID: t.CallerID, DIDs: []TrunkDID{},
+		Register: t.Register, RegisterExpires: t.RegisterExpires,
 		DateCreated: Time(t.Created), DateModified: Time(t.Modified), SelfURI: trunksPath + "/" + t.ID}
 	for _, d := range t.DIDs {
 		out.DIDs = append(out.DIDs, TrunkDID{Number: d.Number, QueueID: d.QueueID})
 	}
+	if r, ok := live[t.Name]; ok && t.Register {
+		out.Registration = &r
+	}
 	return out
+}
+
+// registrations are the switch's live registrations, nil without one.
+func (s *Server) registrations() map[string]TrunkRegistration {
+	if s.Registrations == nil {
+		return nil
+	}
+	return s.Registrations.TrunkRegistrations()
 }
 
 // TrunkIDPath is the {trunkId} path parameter.
@@ -86,9 +123,10 @@ func (s *Server) registerTrunks(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
+			live := s.registrations()
 			out := make([]Trunk, len(ts))
 			for i, t := range ts {
-				out[i] = trunkOut(t)
+				out[i] = trunkOut(t, live)
 			}
 			return body(listing(ctx, out, len(out), max(len(out), 1), 1)), nil
 		})
@@ -101,7 +139,7 @@ func (s *Server) registerTrunks(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return body(trunkOut(t)), nil
+			return body(trunkOut(t, s.registrations())), nil
 		})
 	huma.Register(api, op("postTelephonySipTrunks", http.MethodPost, trunksPath, "Create a SIP trunk", trunksTag, auth.Admin),
 		func(ctx context.Context, in *struct{ Body TrunkInput }) (*Body[Trunk], error) {
@@ -109,7 +147,7 @@ func (s *Server) registerTrunks(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return body(trunkOut(t)), nil
+			return body(trunkOut(t, s.registrations())), nil
 		})
 	huma.Register(api, op("putTelephonySipTrunk", http.MethodPut, trunksPath+"/{trunkId}", "Replace a SIP trunk", trunksTag, auth.Admin),
 		func(ctx context.Context, in *struct {
@@ -123,7 +161,7 @@ func (s *Server) registerTrunks(api huma.API) {
 			if err != nil {
 				return nil, err
 			}
-			return body(trunkOut(t)), nil
+			return body(trunkOut(t, s.registrations())), nil
 		})
 	huma.Register(api, withStatus(op("deleteTelephonySipTrunk", http.MethodDelete, trunksPath+"/{trunkId}", "Delete a SIP trunk", trunksTag, auth.Admin), 204),
 		func(ctx context.Context, in *TrunkIDPath) (*struct{}, error) {

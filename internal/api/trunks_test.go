@@ -112,3 +112,62 @@ func TestDIDsRouteToQueues(t *testing.T) {
 	r := ce.send(t, "POST", "/api/v2/simulation/calls", ce.token(t, pAdmin), map[string]any{"to": "2999", "from": "+34600000001"})
 	errorBody(t, r, 400, "destination.unknown")
 }
+
+// Registration settings: stored and shown, checked with clear messages
+// (nothing stored on a refusal); without the SIP switch no live state.
+func TestTrunksRegisterSettings(t *testing.T) {
+	e := startEnv(t, apptest.Options{RateLimit: 100000})
+	admin := e.token(t, pAdmin)
+	const base = "/api/v2/telephony/sip/trunks"
+	count := func() int { return len(e.must(t, 200, "GET", base, admin, nil).entities(t)) }
+	before := count()
+
+	detail := func(r *response, field, says string) {
+		t.Helper()
+		b := errorBody(t, r, 400, "")
+		for _, d := range b["details"].([]any) {
+			d := d.(map[string]any)
+			if d["fieldName"] == field && strings.Contains(d["message"].(string), says) {
+				return
+			}
+		}
+		t.Errorf("no detail for %s saying %q: %s", field, says, r)
+	}
+	detail(e.send(t, "POST", base, admin, map[string]any{"name": "R", "address": "192.0.2.30", "register": true}),
+		"username", "required to register")
+	detail(e.send(t, "POST", base, admin, map[string]any{"name": "R", "address": "192.0.2.30", "register": true}),
+		"password", "required to register")
+	detail(e.send(t, "POST", base, admin, map[string]any{"name": "R", "address": "192.0.2.30", "username": "acct", "register": true}),
+		"password", "required to register")
+	detail(e.send(t, "POST", base, admin, map[string]any{"name": "R", "address": "192.0.2.30", "username": "acct", "password": "pw",
+		"register": true, "registerExpires": 30}), "registerExpires", "60 to 86400 seconds")
+	detail(e.send(t, "POST", base, admin, map[string]any{"name": "R", "address": "192.0.2.30", "registerExpires": 90000}),
+		"registerExpires", "got 90000")
+	if n := count(); n != before {
+		t.Fatalf("refused creates left %d trunks, had %d", n, before)
+	}
+
+	tr := e.must(t, 200, "POST", base, admin, map[string]any{"name": "R", "address": "192.0.2.30", "username": "acct", "password": "reg-secret",
+		"register": true, "registerExpires": 600}).obj(t)
+	id := tr["id"].(string)
+	got := e.must(t, 200, "GET", base+"/"+id, admin, nil)
+	g := got.obj(t)
+	if g["register"] != true || g["registerExpires"] != float64(600) || g["registration"] != nil || bytes.Contains(got.body, []byte("reg-secret")) {
+		t.Fatalf("GET: %s", got)
+	}
+	// PUT: the stored password still registers; clearing it does not.
+	upd := e.must(t, 200, "PUT", base+"/"+id, admin, map[string]any{"name": "R", "address": "192.0.2.30", "username": "acct", "register": true}).obj(t)
+	if upd["register"] != true || upd["registerExpires"] != float64(3600) || upd["hasPassword"] != true {
+		t.Fatalf("PUT keeping the password: %v", upd)
+	}
+	detail(e.send(t, "PUT", base+"/"+id, admin, map[string]any{"name": "R", "address": "192.0.2.31", "username": "acct", "register": true, "clearPassword": true}),
+		"password", "required to register")
+	if g := e.must(t, 200, "GET", base+"/"+id, admin, nil).obj(t); g["address"] != "192.0.2.30" || g["hasPassword"] != true {
+		t.Fatalf("a refused PUT changed the trunk: %v", g)
+	}
+	// Not registering: the expiry is kept, the password may go.
+	upd = e.must(t, 200, "PUT", base+"/"+id, admin, map[string]any{"name": "R", "address": "192.0.2.30", "clearPassword": true, "registerExpires": 120}).obj(t)
+	if upd["register"] != false || upd["registerExpires"] != float64(120) || upd["hasPassword"] != false {
+		t.Fatalf("PUT without register: %v", upd)
+	}
+}

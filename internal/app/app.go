@@ -281,6 +281,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	srv.CRMRuntime = a.crm
 	a.buildMessaging(srv)
 	srv.Trunks = a.Trunks
+	if a.cc.sip != nil {
+		srv.Registrations = trunkRegistrations{a.cc.sip} // telephony.go
+	}
 	srv.Recordings = a.Recordings
 	a.wirePrompts(srv) // prompts.go
 	if cfg.Mode == config.ModeDemo {

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/centralita/centralita/internal/api"
 	"github.com/centralita/centralita/internal/bus"
 	"github.com/centralita/centralita/internal/config"
 	"github.com/centralita/centralita/internal/conversation"
@@ -71,9 +73,31 @@ func (a *App) sipTrunks(ctx context.Context) ([]sip.Trunk, error) {
 		// inbound trunk, and the conversations route it (SetNumberPlan);
 		// a number that routes nowhere is rejected there.
 		out[i] = sip.Trunk{Name: t.Name, Address: t.Address, Username: t.Username, Password: t.Password,
-			Country: t.DefaultCountry, CallerID: t.CallerID, Inbound: true}
+			Country: t.DefaultCountry, CallerID: t.CallerID, Inbound: true,
+			Register: t.Register, RegisterExpires: time.Duration(t.RegisterExpires) * time.Second}
 	}
 	return out, nil
+}
+
+// trunkRegistrations shows the SIP switch's registrations to the API.
+type trunkRegistrations struct{ sw *sip.Switch }
+
+func (r trunkRegistrations) TrunkRegistrations() map[string]api.TrunkRegistration {
+	live := r.sw.Registrations()
+	out := make(map[string]api.TrunkRegistration, len(live))
+	for name, reg := range live {
+		ar := api.TrunkRegistration{State: reg.State, Error: reg.LastError}
+		switch reg.State {
+		case sip.RegRegistered:
+			t := api.Time(reg.Expires)
+			ar.ExpiresAt = &t
+		case sip.RegFailed:
+			t := api.Time(reg.Next)
+			ar.RetryAt = &t
+		}
+		out[name] = ar
+	}
+	return out
 }
 
 // wireTelephony connects the conversations to the number plan (DIDs →

@@ -4,7 +4,9 @@
 // digest credentials for calling out through it (the password sealed with
 // the master key, never returned nor logged), a default country that reads
 // national numbers as E.164, a caller id, and its inbound numbers (DIDs),
-// each routed to a queue. Every change commits an event
+// each routed to a queue. A trunk may also REGISTER with its carrier (with
+// the same credentials, at its address) so that the carrier sends its calls
+// to the switch. Every change commits an event
 // (v2.telephony.sip.trunks.{id}); the application reloads the switch's
 // trunks when it sees one.
 package trunk
@@ -38,6 +40,12 @@ const (
 	MaxDIDs     = 1000
 	maxField    = 200
 	maxPassword = 128
+
+	// The binding time a registering trunk asks its carrier for, in
+	// seconds: the default and the range accepted.
+	DefaultRegisterExpires = 3600
+	MinRegisterExpires     = 60
+	MaxRegisterExpires     = 86400
 )
 
 // DID is an inbound number and the queue its calls reach.
@@ -56,8 +64,13 @@ type Trunk struct {
 	DefaultCountry string // ISO 3166 alpha-2 that national numbers are read in, e.g. "ES"; "" = none
 	CallerID       string // E.164 number shown on outbound calls; "" = the caller's own
 	DIDs           []DID
-	Created        time.Time
-	Modified       time.Time
+	// Register: the switch REGISTERs with the carrier at Address as
+	// Username (digest with the password), asking for RegisterExpires
+	// seconds, so that the carrier sends the trunk's calls to it.
+	Register        bool
+	RegisterExpires int
+	Created         time.Time
+	Modified        time.Time
 }
 
 // Live is a trunk with its password in clear, for the switch only.
@@ -67,11 +80,14 @@ type Live struct {
 }
 
 // Input creates or replaces a trunk. An empty Password on update keeps the
-// current one; ClearPassword removes it.
+// current one; ClearPassword removes it. RegisterExpires 0 means
+// DefaultRegisterExpires.
 type Input struct {
 	Name, Address, Username, Password, DefaultCountry, CallerID string
 	ClearPassword                                               bool
 	DIDs                                                        []DID
+	Register                                                    bool
+	RegisterExpires                                             int
 }
 
 // Events is what trunks need of the outbox.
@@ -152,8 +168,9 @@ func validCountry(c string) bool {
 }
 
 // validate checks and normalizes the input: numbers cleaned, national DIDs
-// read as E.164 in the default country.
-func (s *Service) validate(ctx context.Context, in *Input) error {
+// read as E.164 in the default country. hasPassword says whether the trunk
+// has a password once the input is applied.
+func (s *Service) validate(ctx context.Context, in *Input, hasPassword bool) error {
 	var c problem.Collector
 	text := func(field, v string, required bool) {
 		switch {
@@ -185,6 +202,23 @@ func (s *Service) validate(ctx context.Context, in *Input) error {
 	}
 	if in.Password != "" && in.Username == "" {
 		c.Add("username", "is required with a password (the digest user the carrier gave you)")
+	}
+	if in.RegisterExpires == 0 {
+		in.RegisterExpires = DefaultRegisterExpires
+	}
+	if in.RegisterExpires < MinRegisterExpires || in.RegisterExpires > MaxRegisterExpires {
+		c.Add("registerExpires", "must be %d to %d seconds (the registration time asked of the carrier), got %d",
+			MinRegisterExpires, MaxRegisterExpires, in.RegisterExpires)
+	}
+	if in.Register {
+		// The carrier knows the switch by these credentials: without them
+		// every REGISTER would be refused.
+		if in.Username == "" && in.Password == "" { // with a password: said above
+			c.Add("username", "is required to register with the carrier (the account the carrier gave you)")
+		}
+		if !hasPassword {
+			c.Add("password", "is required to register with the carrier (the account's digest password)")
+		}
 	}
 	if in.DefaultCountry != "" && !validCountry(in.DefaultCountry) {
 		c.Add("defaultCountry", "must be an ISO 3166 alpha-2 country code such as ES or US, got %q", in.DefaultCountry)
@@ -248,7 +282,7 @@ func checkAddress(a string) error {
 
 // Create adds a trunk.
 func (s *Service) Create(ctx context.Context, in Input) (Trunk, error) {
-	if err := s.validate(ctx, &in); err != nil {
+	if err := s.validate(ctx, &in, in.Password != ""); err != nil {
 		return Trunk{}, err
 	}
 	sealed := ""
@@ -268,12 +302,17 @@ func (s *Service) Create(ctx context.Context, in Input) (Trunk, error) {
 		if n >= MaxTrunks {
 			return problem.Conflictf("", "there are %d trunks already, the most this installation keeps", n)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO sip_trunks (id, name, address, username, password, default_country, caller_id, created_at, modified_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`, id, in.Name, in.Address, in.Username, sealed, in.DefaultCountry, in.CallerID, now)
+		_, err := tx.ExecContext(ctx, `INSERT INTO sip_trunks (id, name, address, username, password, default_country, caller_id,
+			register_enabled, register_expires, created_at, modified_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`, id, in.Name, in.Address, in.Username, sealed, in.DefaultCountry, in.CallerID,
+			in.Register, in.RegisterExpires, now)
 		if store.IsUniqueViolation(err) {
 			return problem.Duplicatef("name", "a trunk named %q already exists", in.Name)
 		}
 		if err != nil {
+			return err
+		}
+		if err := checkBinding(ctx, tx, id, in); err != nil {
 			return err
 		}
 		if err := s.putDIDs(ctx, tx, id, in.DIDs); err != nil {
@@ -285,6 +324,25 @@ func (s *Service) Create(ctx context.Context, in Input) (Trunk, error) {
 		return Trunk{}, err
 	}
 	return s.Get(ctx, id)
+}
+
+// checkBinding refuses a second trunk registering the same account at the
+// same carrier: both would hold one binding, and removing either would
+// remove it for both.
+func checkBinding(ctx context.Context, tx *store.Tx, id string, in Input) error {
+	if !in.Register {
+		return nil
+	}
+	var other string
+	err := tx.QueryRowContext(ctx, `SELECT name FROM sip_trunks WHERE register_enabled = TRUE AND username = $1 AND address = $2 AND id <> $3`,
+		in.Username, in.Address, id).Scan(&other)
+	if err == nil {
+		return problem.Duplicatef("username", "trunk %q already registers as %s at %s", other, in.Username, in.Address)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	return err
 }
 
 // putDIDs replaces a trunk's numbers; a number another trunk has is a
@@ -311,24 +369,27 @@ func (s *Service) putDIDs(ctx context.Context, tx *store.Tx, id string, dids []D
 
 // Update replaces a trunk's settings.
 func (s *Service) Update(ctx context.Context, id string, in Input) (Trunk, error) {
-	if _, err := s.Get(ctx, id); err != nil {
+	cur, err := s.Get(ctx, id)
+	if err != nil {
 		return Trunk{}, err
 	}
-	if err := s.validate(ctx, &in); err != nil {
+	// ClearPassword wins over a new password (see below).
+	if err := s.validate(ctx, &in, !in.ClearPassword && (in.Password != "" || cur.HasPassword)); err != nil {
 		return Trunk{}, err
 	}
-	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		q := `UPDATE sip_trunks SET name = $1, address = $2, username = $3, default_country = $4, caller_id = $5, modified_at = $6 WHERE id = $7`
-		args := []any{in.Name, in.Address, in.Username, in.DefaultCountry, in.CallerID, store.Millis(s.clock.Now()), id}
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		q := `UPDATE sip_trunks SET name = $1, address = $2, username = $3, default_country = $4, caller_id = $5,
+			register_enabled = $6, register_expires = $7, modified_at = $8 WHERE id = $9`
+		args := []any{in.Name, in.Address, in.Username, in.DefaultCountry, in.CallerID, in.Register, in.RegisterExpires, store.Millis(s.clock.Now()), id}
 		switch {
 		case in.ClearPassword:
-			q = strings.Replace(q, "modified_at = $6", "modified_at = $6, password = ''", 1)
+			q = strings.Replace(q, "modified_at = $8", "modified_at = $8, password = ''", 1)
 		case in.Password != "":
 			sealed, err := s.box.Seal(in.Password)
 			if err != nil {
 				return err
 			}
-			q = strings.Replace(q, "modified_at = $6", "modified_at = $6, password = $8", 1)
+			q = strings.Replace(q, "modified_at = $8", "modified_at = $8, password = $10", 1)
 			args = append(args, sealed)
 		}
 		res, err := tx.ExecContext(ctx, q, args...)
@@ -340,6 +401,9 @@ func (s *Service) Update(ctx context.Context, id string, in Input) (Trunk, error
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return problem.NotFoundf("trunk %s not found", id)
+		}
+		if err := checkBinding(ctx, tx, id, in); err != nil {
+			return err
 		}
 		if err := s.putDIDs(ctx, tx, id, in.DIDs); err != nil {
 			return err
@@ -369,13 +433,14 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	})
 }
 
-const columns = `id, name, address, username, password, default_country, caller_id, created_at, modified_at`
+const columns = `id, name, address, username, password, default_country, caller_id, register_enabled, register_expires, created_at, modified_at`
 
 func scan(row interface{ Scan(...any) error }) (Trunk, string, error) {
 	var t Trunk
 	var sealed string
 	var created, modified int64
-	if err := row.Scan(&t.ID, &t.Name, &t.Address, &t.Username, &sealed, &t.DefaultCountry, &t.CallerID, &created, &modified); err != nil {
+	if err := row.Scan(&t.ID, &t.Name, &t.Address, &t.Username, &sealed, &t.DefaultCountry, &t.CallerID,
+		&t.Register, &t.RegisterExpires, &created, &modified); err != nil {
 		return Trunk{}, "", err
 	}
 	t.HasPassword = sealed != ""

@@ -150,6 +150,11 @@ func TestValidation(t *testing.T) {
 			{Input{Name: "x", Address: "h", DIDs: []DID{{Number: "", QueueID: qVentas}}}, "dids[0].number"},
 			{Input{Name: "x", Address: "h", DIDs: []DID{{Number: "123456789012345678901", QueueID: qVentas}}}, "dids[0].number"},
 			{Input{Name: "x", Address: "h", DIDs: []DID{{Number: "1", QueueID: "nope"}}}, "dids[0].queueId"},
+			{Input{Name: "x", Address: "h", Register: true}, "username"},
+			{Input{Name: "x", Address: "h", Username: "u", Register: true}, "password"},
+			{Input{Name: "x", Address: "h", Username: "u", Password: "p", Register: true, RegisterExpires: 59}, "registerExpires"},
+			{Input{Name: "x", Address: "h", RegisterExpires: 86401}, "registerExpires"},
+			{Input{Name: "x", Address: "h", RegisterExpires: -1}, "registerExpires"},
 		} {
 			_, err := s.Create(context.Background(), tc.in)
 			ps := problem.All(err)
@@ -175,6 +180,48 @@ func FuzzCleanNumber(f *testing.F) {
 		}
 		if again, err := CleanNumber(n); err != nil || again != n {
 			t.Fatalf("not idempotent: %q → %q → %q %v", raw, n, again, err)
+		}
+	})
+}
+
+// Registration settings are stored on both stores; registering needs the
+// credentials the trunk will have once the change is applied.
+func TestRegisterSettings(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := newService(t, db)
+		tr, err := s.Create(ctx, Input{Name: "Reg", Address: "192.0.2.1", Username: "acct", Password: "pw", Register: true, RegisterExpires: 600})
+		if err != nil || !tr.Register || tr.RegisterExpires != 600 {
+			t.Fatalf("created %+v %v", tr, err)
+		}
+		if live, err := s.Live(ctx); err != nil || !live[0].Register || live[0].RegisterExpires != 600 || live[0].Password != "pw" {
+			t.Fatalf("live %+v %v", live, err)
+		}
+		// The stored password still registers; the default time applies.
+		tr, err = s.Update(ctx, tr.ID, Input{Name: "Reg", Address: "192.0.2.1", Username: "acct", Register: true})
+		if err != nil || !tr.Register || tr.RegisterExpires != DefaultRegisterExpires {
+			t.Fatalf("update keeping the password %+v %v", tr, err)
+		}
+		// Clearing it while registering is refused, and nothing changes.
+		_, err = s.Update(ctx, tr.ID, Input{Name: "Reg2", Address: "192.0.2.1", Username: "acct", Register: true, ClearPassword: true})
+		if ps := problem.All(err); len(ps) != 1 || ps[0].Field != "password" || !strings.Contains(ps[0].Message, "required to register") {
+			t.Fatalf("clearing the password of a registering trunk: %v", err)
+		}
+		if got, _ := s.Get(ctx, tr.ID); got.Name != "Reg" || !got.HasPassword {
+			t.Fatalf("a refused update changed the trunk: %+v", got)
+		}
+		// Another trunk registering the same account there is refused.
+		_, err = s.Create(ctx, Input{Name: "Twin", Address: "192.0.2.1", Username: "acct", Password: "pw", Register: true})
+		if ps := problem.All(err); len(ps) != 1 || ps[0].Kind != problem.Duplicate || ps[0].Field != "username" || !strings.Contains(ps[0].Message, `"Reg"`) {
+			t.Fatalf("a second trunk registering acct@192.0.2.1: %v", err)
+		}
+		if ts, _ := s.List(ctx); len(ts) != 1 {
+			t.Fatalf("a refused create left a trunk: %+v", ts)
+		}
+		// Not registering: the password may go, the time stays as given.
+		tr, err = s.Update(ctx, tr.ID, Input{Name: "Reg", Address: "192.0.2.1", ClearPassword: true, RegisterExpires: 120})
+		if err != nil || tr.Register || tr.HasPassword || tr.RegisterExpires != 120 {
+			t.Fatalf("update without registering %+v %v", tr, err)
 		}
 	})
 }

@@ -5,9 +5,11 @@
 //
 // The admin opens SIP trunks and sees the demo's "Demo carrier" with its
 // numbers; adds a trunk whose numbers name an unknown queue (the error),
-// then a good one (listed, its password never shown), edits its caller id
-// (the form comes prefilled, the password left empty keeps the stored one),
-// and deletes it. Then opens Recordings, which lists the latest recordings
+// one that registers with the carrier without credentials (the server's
+// error), then a good one that registers (listed with its registration on,
+// its password never shown), edits its caller id (the form comes prefilled,
+// the register box ticked with its time, the password left empty keeps the
+// stored one), and deletes it. Then opens Recordings, which lists the latest recordings
 // without typing an id: the conversation CONVERSATION_ID (a call the Go test
 // recorded on the simulated switch) is there and its recording plays (the
 // WAV decoded by Web Audio lasts the 5 s recorded); filtering by that id
@@ -32,7 +34,8 @@ async function main() {
     locale: 'en-US',
     viewport: { width: 1280, height: 1000 },
     label: 'admin',
-    expectedErrors: new Set(),
+    // the server refuses a trunk that registers without credentials
+    expectedErrors: new Set(['400 POST /api/v2/telephony/sip/trunks']),
     ignoreConsole: /^Failed to load resource: the server responded with a status of/,
   });
   run.currentPage = page;
@@ -66,6 +69,23 @@ async function main() {
     check((await alert.innerText()).includes('Nowhere'), `the error does not name the queue: ${await alert.innerText()}`);
   });
 
+  await step('registering without credentials is refused', async () => {
+    await form.getByLabel('Numbers (DIDs)', { exact: true }).fill('+34910000077 = Soporte');
+    const register = form.getByLabel('Register with the carrier', { exact: true });
+    check(!(await register.isChecked()), 'the register box is ticked on a new trunk');
+    const hint = await register.getAttribute('aria-describedby');
+    check(hint && (await page.locator(`#${hint}`).innerText()).includes('digest user and password'), `the register hint: ${hint}`);
+    await register.check();
+    const expires = form.getByLabel('Registration time (seconds)', { exact: true });
+    await visible(expires, 'the registration time field');
+    check((await expires.inputValue()) === '3600', `the default registration time: ${await expires.inputValue()}`);
+    await expires.fill('600');
+    await form.getByRole('button', { name: 'Add trunk', exact: true }).click();
+    const alert = form.getByRole('alert');
+    await visible(alert.filter({ hasText: 'required to register' }), 'the error about the credentials');
+    check((await alert.innerText()).includes('password'), `the error does not name the password: ${await alert.innerText()}`);
+  });
+
   await step('add a trunk, see it, delete it', async () => {
     await form.getByLabel('Digest user', { exact: true }).fill('acct');
     await form.getByLabel('Digest password', { exact: true }).fill('browser-secret');
@@ -77,6 +97,8 @@ async function main() {
     const text = await row.innerText();
     check(text.includes('+34910000077 → Soporte') && text.includes('3001 → Ventas') && !text.includes('browser-secret'), `row "Carrier B": ${text}`);
     check(!(await page.content()).includes('browser-secret'), 'the password is on the page');
+    // The simulated switch registers nothing: the column says it is on.
+    await visible(row.locator('td[data-registration="on"]').filter({ hasText: 'on' }), 'the registration on in row "Carrier B"');
     await shot(page, 'telephony-trunks.png');
   });
 
@@ -93,6 +115,9 @@ async function main() {
     check(hint && (await page.locator(`#${hint}`).innerText()).includes('keep the current password'), `the password hint: ${hint}`);
     const dids = await edit.getByLabel('Numbers (DIDs)', { exact: true }).inputValue();
     check(dids.includes('+34910000077 = Soporte') && dids.includes('3001 = Ventas'), `the prefilled numbers: ${dids}`);
+    check(await edit.getByLabel('Register with the carrier', { exact: true }).isChecked(), 'the register box is not ticked');
+    const expires = await edit.getByLabel('Registration time (seconds)', { exact: true }).inputValue();
+    check(expires === '600', `the prefilled registration time: ${expires}`);
     await edit.getByLabel('Caller id', { exact: true }).fill('+34910000099');
     await edit.getByRole('button', { name: 'Save trunk', exact: true }).click();
     await visible(panel.getByRole('status').filter({ hasText: 'Trunk saved.' }), 'the "Trunk saved." status');

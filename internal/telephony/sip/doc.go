@@ -112,6 +112,18 @@
 //     its host when Address has none) are customer calls; with a Country
 //     their numbers reach Incoming in E.164; with DIDs a call to another
 //     number gets 404.
+//   - Trunk registration (register.go): a trunk with Register has a
+//     goroutine of its own that REGISTERs through the switch's client,
+//     from the SIP socket (AOR Username@Address's host, Contact
+//     Username@ our address), answers 401/407 with digest and a 423 with
+//     Min-Expires, refreshes halfway through the time granted (our
+//     Contact's expires, else Expires), retries failures 5 s doubling to
+//     5 min, all on Options.Clock; SetTrunks starts, stops and restarts
+//     the loops (a new loop for a binding waits for the old one's
+//     un-REGISTER), removal and Close un-REGISTER (Expires: 0, our Contact
+//     only, 2 s at most). Registrations reports the states. The carrier's
+//     INVITEs to our Contact are the trunk's calls (accepted as from an
+//     Inbound trunk); their number is To's (dialled).
 //   - Transfer: blind, inside the switch, as in the simulated switch: the
 //     leg leaves its bridge (Unbridged for both) or room, is taken off hold
 //     and unmuted, and a leg is placed to the destination with the party's
@@ -148,8 +160,9 @@
 //
 // TCP/TLS/WS, session timers, NAT handling beyond symmetric RTP, codec
 // transcoding (PCMU only), RTCP, reordering in the jitter queues (late
-// packets play late), packet loss concealment. Trunks: REGISTER towards
-// carriers, host names or DNS SRV for inbound matching. REFER outside a
+// packets play late), packet loss concealment. Trunks: host names or DNS
+// SRV for inbound matching or for the registrar, outbound proxies, NAT
+// discovery for the registered Contact. REFER outside a
 // dialog, attended REFER to a call not yet answered or on another server
 // (403/481), INVITE with Replaces, UPDATE.
 //
@@ -180,5 +193,8 @@
 // switch and no RTP socket behind (a goleak-style stack scan) and that
 // hangups empty the switch's maps. load_test.go (only with
 // CENTRALITA_SIP_LOAD=CALLS, optional CENTRALITA_SIP_RATE) pushes SIPp
-// customer calls through the switch, which answers each.
+// customer calls through the switch, which answers each. register_test.go
+// drives trunk registration against a sipgo registrar on a fake clock
+// (challenge, refresh, restart, un-REGISTER, backoff, Close) and against
+// SIPp, which checks our digest itself (testdata/sipp_uas_registrar.xml).
 package sip

@@ -24,12 +24,8 @@ type echoCall struct {
 	med *rtpLeg
 }
 
-func isEcho(req *sip.Request) bool {
-	user := req.Recipient.User
-	if user == "" && req.To() != nil {
-		user = req.To().Address.User
-	}
-	return user == EchoExtension
+func (s *Switch) isEcho(req *sip.Request) bool {
+	return dialled(s.inboundTrunk(req), req) == EchoExtension
 }
 
 // answerEcho answers an echo test INVITE (the source was already allowed

@@ -136,6 +136,8 @@ type Switch struct {
 
 	mediaState // conference rooms, echo calls (mix.go, echo.go)
 
+	regs registrations // trunks registering with their carriers (register.go)
+
 	delivered atomic.Uint64 // events handed to out so far (tests settle on it)
 
 	evMu     sync.Mutex
@@ -229,6 +231,9 @@ func NewSwitch(opt Options) (*Switch, error) {
 		s.Close()
 		return nil, err
 	}
+	s.regs.mu.Lock()
+	s.syncRegistrations(s.opt.Trunks)
+	s.regs.mu.Unlock()
 	return s, nil
 }
 
@@ -444,7 +449,7 @@ func (s *Switch) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
 		return
 	}
-	if isEcho(req) { // the echo test extension: answered by the switch itself (echo.go)
+	if s.isEcho(req) { // the echo test extension: answered by the switch itself (echo.go)
 		s.answerEcho(req, tx, offer)
 		return
 	}
@@ -473,12 +478,9 @@ func (s *Switch) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	l := s.newLeg(true, callID.Value())
 	l.srv, l.med = dlg, med
 	l.inviteDone = make(chan struct{})
-	l.from, l.to = req.From().Address.User, req.Recipient.User
+	l.from, l.to = req.From().Address.User, dialled(s.inboundTrunkLocked(req), req)
 	if strings.EqualFold(l.from, "anonymous") { // RFC 3323 hidden caller
 		l.from = ""
-	}
-	if l.to == "" {
-		l.to = req.To().Address.User
 	}
 	l.from, l.to = s.inboundNumbers(req, l.from, l.to)
 	s.emit(telephony.Event{Type: telephony.Incoming, Leg: l.id, From: l.from, To: l.to})
@@ -885,6 +887,8 @@ func (s *Switch) Close() error {
 	for _, m := range meds {
 		m.Close()
 	}
+	// Un-REGISTER the trunks (bounded) while the socket is still open.
+	s.stopRegistrations()
 	// let BYE/CANCEL/final responses go out before the socket closes
 	time.Sleep(50 * time.Millisecond)
 	err := s.conn.Close()

@@ -45,6 +45,15 @@ type Trunk struct {
 	// The source is compared with Address's host as written: give an IP
 	// address for an inbound trunk (host names are not resolved).
 	Inbound bool
+	// Register makes the switch REGISTER with the trunk (register.go):
+	// Request-URI sip:Address, address of record sip:Username@Address's
+	// host, Contact sip:Username@ the switch's own SIP address, digest
+	// with Username/Password, asking for RegisterExpires (0: an hour) and
+	// refreshing halfway through the time granted. The carrier then sends
+	// its calls to that Contact: they are accepted from Address as for
+	// Inbound, and the number dialled is the To header's (see dialled).
+	Register        bool
+	RegisterExpires time.Duration
 
 	host string
 	port int             // 0: none given (5060 outbound, any port inbound)
@@ -57,6 +66,7 @@ const defaultSIPPort = 5060
 func prepareTrunks(in []Trunk) ([]Trunk, error) {
 	out := make([]Trunk, len(in))
 	names := map[string]bool{}
+	bindings := map[string]string{} // Username@Address of registering trunks → trunk name
 	for i, t := range in {
 		where := fmt.Sprintf("sip: trunk %d (%q)", i, t.Name)
 		if t.Name == "" {
@@ -71,6 +81,23 @@ func prepareTrunks(in []Trunk) ([]Trunk, error) {
 			return nil, fmt.Errorf("%s: Address %q: %v", where, t.Address, err)
 		}
 		t.host, t.port = host, port
+		if t.Register {
+			if t.Username == "" {
+				return nil, fmt.Errorf("%s: %w", where, errNoRegisterUser)
+			}
+			if t.RegisterExpires == 0 {
+				t.RegisterExpires = DefaultRegisterExpires
+			}
+			if t.RegisterExpires < time.Second || t.RegisterExpires > maxRegisterExpires {
+				return nil, fmt.Errorf("%s: RegisterExpires %v is not 1 s to 24 h", where, t.RegisterExpires)
+			}
+			// Two loops on one binding would undo each other's un-REGISTER.
+			b := t.Username + "@" + t.Address
+			if other, dup := bindings[b]; dup {
+				return nil, fmt.Errorf("%s: registers as %s like trunk %q", where, b, other)
+			}
+			bindings[b] = t.Name
+		}
 		t.Country = strings.ToUpper(t.Country)
 		if t.Country != "" && phonenumbers.GetCountryCodeForRegion(t.Country) == 0 {
 			return nil, fmt.Errorf("%s: Country %q is not an ISO 3166 region libphonenumber knows", where, t.Country)
@@ -153,9 +180,10 @@ func (t *Trunk) outboundAddr() (string, int) {
 	return t.host, t.port
 }
 
-// sends reports whether an INVITE from src ("ip:port") comes from the trunk.
+// sends reports whether an INVITE from src ("ip:port") comes from the
+// trunk. A carrier we register with sends its calls too.
 func (t *Trunk) sends(src string) bool {
-	if !t.Inbound {
+	if !t.Inbound && !t.Register {
 		return false
 	}
 	host, port, err := net.SplitHostPort(src)
@@ -194,6 +222,21 @@ func (s *Switch) inboundTrunkLocked(req *sip.Request) *Trunk {
 	return nil
 }
 
+// dialled is the number an INVITE from trunk t (nil: from a station's
+// device) dials: the Request-URI's user, or the To header's when the
+// Request-URI has none or — the carrier of a registered trunk sends its
+// calls to the Contact we registered, sip:Username@us — when it is the
+// trunk's registration user.
+func dialled(t *Trunk, req *sip.Request) string {
+	user := req.Recipient.User
+	if user == "" || (t != nil && t.Register && user == t.Username) {
+		if to := req.To(); to != nil {
+			return to.Address.User
+		}
+	}
+	return user
+}
+
 // inboundNumbers turns the caller and dialled numbers of a call from a
 // trunk into E.164 (with the trunk's country); anything that is not a
 // number (a name, "anonymous" already removed) is passed on as sent.
@@ -219,11 +262,7 @@ func (s *Switch) didRefused(req *sip.Request) bool {
 	if t == nil || len(t.dids) == 0 {
 		return false
 	}
-	to := req.Recipient.User
-	if to == "" && req.To() != nil {
-		to = req.To().Address.User
-	}
-	n, ok := t.e164(to)
+	n, ok := t.e164(dialled(t, req))
 	return !ok || !t.dids[n]
 }
 

@@ -205,19 +205,28 @@ func newFakeTrunk(t *testing.T, user, pass string) *fakeTrunk {
 }
 
 func (ft *fakeTrunk) authorized(req *sip.Request) bool {
-	h := req.GetHeader("Proxy-Authorization")
-	if h == nil {
+	if req.GetHeader("Proxy-Authorization") == nil {
 		return ft.pass == ""
 	}
+	return digestValid(req, "Proxy-Authorization", ft.user, ft.pass)
+}
+
+// digestValid checks the digest credentials in req's header hdr
+// (Authorization or Proxy-Authorization) against user and pass.
+func digestValid(req *sip.Request, hdr, user, pass string) bool {
+	h := req.GetHeader(hdr)
+	if h == nil {
+		return false
+	}
 	cred, err := digest.ParseCredentials(h.Value())
-	if err != nil || cred.Username != ft.user {
+	if err != nil || cred.Username != user {
 		return false
 	}
 	chal := &digest.Challenge{Realm: cred.Realm, Nonce: cred.Nonce, Algorithm: cred.Algorithm, Opaque: cred.Opaque}
 	if cred.QOP != "" {
 		chal.QOP = []string{cred.QOP}
 	}
-	want, err := digest.Digest(chal, digest.Options{Method: "INVITE", URI: cred.URI, Username: ft.user, Password: ft.pass, Cnonce: cred.Cnonce, Count: cred.Nc})
+	want, err := digest.Digest(chal, digest.Options{Method: req.Method.String(), URI: cred.URI, Username: user, Password: pass, Cnonce: cred.Cnonce, Count: cred.Nc})
 	return err == nil && want.Response == cred.Response
 }
 

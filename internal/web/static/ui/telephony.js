@@ -27,6 +27,10 @@ const texts = {
     editTrunk: 'Edit trunk', saveTrunk: 'Save trunk', trunkSaved: 'Trunk saved.',
     trunkPasswordKeep: 'Leave empty to keep the current password.', trunkClearPassword: 'Remove the stored password',
     trunkUnknownQueue: 'No queue named "{name}" (line {line}).', trunkBadLine: 'Line {line} is not "number = queue".',
+    trunkRegister: 'Register with the carrier', trunkRegisterExpires: 'Registration time (seconds)',
+    trunkRegisterHint: 'Uses the digest user and password; the carrier then sends its calls to this switch.',
+    trunkRegistration: 'Registration', trunkRegOn: 'on', trunkRegRegistering: 'registering…',
+    trunkRegRegistered: 'registered until {time}', trunkRegFailed: 'failed: {error} (retry {time})',
     recConversation: 'Conversation id', recShow: 'Show recordings', recNone: 'No recordings for this conversation.',
     recStart: 'Started', recDuration: 'Duration', recParticipant: 'Participant', recPlay: 'Play', recStopPlaying: 'Stop', recDownload: 'Download',
     recIntro: 'Recordings are stereo WAV files: left is what the recorded party said, right what it heard.',
@@ -42,6 +46,10 @@ const texts = {
     editTrunk: 'Editar troncal', saveTrunk: 'Guardar troncal', trunkSaved: 'Troncal guardada.',
     trunkPasswordKeep: 'Déjala vacía para conservar la contraseña actual.', trunkClearPassword: 'Quitar la contraseña guardada',
     trunkUnknownQueue: 'No hay una cola llamada "{name}" (línea {line}).', trunkBadLine: 'La línea {line} no es "número = cola".',
+    trunkRegister: 'Registrarse en el operador', trunkRegisterExpires: 'Tiempo de registro (segundos)',
+    trunkRegisterHint: 'Usa el usuario y la contraseña digest; el operador envía entonces sus llamadas a esta centralita.',
+    trunkRegistration: 'Registro', trunkRegOn: 'sí', trunkRegRegistering: 'registrando…',
+    trunkRegRegistered: 'registrada hasta {time}', trunkRegFailed: 'fallido: {error} (reintento {time})',
     recConversation: 'Id de la conversación', recShow: 'Ver grabaciones', recNone: 'Esta conversación no tiene grabaciones.',
     recStart: 'Inicio', recDuration: 'Duración', recParticipant: 'Participante', recPlay: 'Escuchar', recStopPlaying: 'Parar', recDownload: 'Descargar',
     recIntro: 'Las grabaciones son WAV estéreo: a la izquierda lo que dijo la parte grabada, a la derecha lo que oyó.',
@@ -73,14 +81,29 @@ export function parseDids(text, queues) {
   return dids;
 }
 
-const emptyTrunk = { name: '', address: '', username: '', password: '', clearPassword: false, defaultCountry: 'ES', callerId: '', dids: '' };
+const emptyTrunk = { name: '', address: '', username: '', password: '', clearPassword: false, defaultCountry: 'ES', callerId: '', dids: '',
+  register: false, registerExpires: '3600' };
 
 // trunkValues fills the form from a listed trunk. The password is never
 // returned: empty on PUT keeps the stored one (clearPassword removes it).
 function trunkValues(tr, queueName) {
   return { ...emptyTrunk, name: tr.name, address: tr.address, username: tr.username || '',
     defaultCountry: tr.defaultCountry || '', callerId: tr.callerId || '',
-    dids: (tr.dids || []).map((d) => `${d.number} = ${queueName(d.queueId)}`).join('\n') };
+    dids: (tr.dids || []).map((d) => `${d.number} = ${queueName(d.queueId)}`).join('\n'),
+    register: !!tr.register, registerExpires: String(tr.registerExpires || 3600) };
+}
+
+const when = (iso) => new Date(iso).toLocaleString(getLang());
+
+// registrationText says how a trunk's registration goes: the live state
+// when the server runs the SIP switch, else only that it is on.
+function registrationText(tr) {
+  if (!tr.register) return '—';
+  const r = tr.registration;
+  if (!r) return tt('trunkRegOn');
+  if (r.state === 'registered') return tt('trunkRegRegistered', { time: when(r.expiresAt) });
+  if (r.state === 'failed') return tt('trunkRegFailed', { error: r.error || '', time: r.retryAt ? when(r.retryAt) : '' });
+  return tt('trunkRegRegistering');
 }
 
 export function TrunksSection({ isAdmin }) {
@@ -99,6 +122,13 @@ export function TrunksSection({ isAdmin }) {
     api(TRUNKS).then((d) => { setTrunks(d?.entities || []); setError(null); }).catch(setError);
   }, [version]);
   useEffect(() => { listAll('/api/v2/routing/queues').then(setQueues).catch(setError); }, []);
+  // Registrations change on their own (refreshes, failures, retries):
+  // while a trunk registers, the list is read again every 10 s.
+  useEffect(() => {
+    if (!trunks?.some((tr) => tr.register)) return undefined;
+    const timer = setTimeout(reload, 10000);
+    return () => clearTimeout(timer);
+  }, [trunks]);
   const queueName = (id) => queues.find((q) => q.id === id)?.name || id;
 
   const submit = async (e) => {
@@ -107,8 +137,10 @@ export function TrunksSection({ isAdmin }) {
     setFormError(null);
     setStatus('');
     try {
+      // registerExpires always goes: PUT replaces the trunk, and the time
+      // is kept for when registering is turned on again.
       const body = { name: values.name, address: values.address, defaultCountry: values.defaultCountry,
-        dids: parseDids(values.dids, queues) };
+        dids: parseDids(values.dids, queues), register: values.register, registerExpires: Number(values.registerExpires) || 0 };
       if (values.username) body.username = values.username;
       if (values.password) body.password = values.password;
       if (values.callerId) body.callerId = values.callerId;
@@ -174,11 +206,19 @@ export function TrunksSection({ isAdmin }) {
       ${field('address', 'trunkAddress', 'text', true)}
       ${field('username', 'trunkUser')}
       ${field('password', 'trunkPassword', 'password', false, editing ? tt('trunkPasswordKeep') : '')}
-      ${editing?.hasPassword && html`<label><input type="checkbox" name="clearPassword" checked=${values.clearPassword}
+      ${editing?.hasPassword && html`<label class="check"><input type="checkbox" name="clearPassword" checked=${values.clearPassword}
         disabled=${!!values.password} onChange=${(e) => setValues({ ...values, clearPassword: e.currentTarget.checked })} />
         <span>${tt('trunkClearPassword')}</span></label>`}
       ${field('defaultCountry', 'trunkCountry')}
       ${field('callerId', 'trunkCallerId', 'tel')}
+      <label class="check"><input type="checkbox" name="register" checked=${values.register}
+        aria-labelledby="trunk-register-label" aria-describedby="trunk-register-hint"
+        onChange=${(e) => setValues({ ...values, register: e.currentTarget.checked })} />
+        <span id="trunk-register-label">${tt('trunkRegister')}</span>
+        <small class="hint" id="trunk-register-hint">${tt('trunkRegisterHint')}</small></label>
+      ${values.register && html`<label><span>${tt('trunkRegisterExpires')}</span>
+        <input name="registerExpires" type="number" min="60" max="86400" step="1" value=${values.registerExpires}
+          aria-invalid=${invalid.has('registerExpires') ? 'true' : undefined} onInput=${set('registerExpires')} /></label>`}
       <label class="full" style=${{ flexBasis: '100%' }}><span>${tt('trunkDids')}</span>
         <textarea name="dids" rows="3" style=${{ width: '100%', maxWidth: '40rem' }} placeholder=${tt('trunkDidsHint')} value=${values.dids}
           aria-invalid=${invalid.has('dids') ? 'true' : undefined} onInput=${set('dids')}></textarea>
@@ -195,7 +235,7 @@ export function TrunksSection({ isAdmin }) {
         <thead><tr>
           <th scope="col">${t('name')}</th><th scope="col">${tt('trunkAddress')}</th><th scope="col">${tt('trunkUser')}</th>
           <th scope="col">${tt('trunkPassword')}</th><th scope="col">${tt('trunkCountry')}</th><th scope="col">${tt('trunkCallerId')}</th>
-          <th scope="col">${tt('trunkDids')}</th>
+          <th scope="col">${tt('trunkDids')}</th><th scope="col">${tt('trunkRegistration')}</th>
           ${isAdmin && html`<th scope="col"><span class="visually-hidden">${t('actions')}</span></th>`}
         </tr></thead>
         <tbody>${trunks.map((tr) => html`<tr key=${tr.id}>
@@ -203,6 +243,7 @@ export function TrunksSection({ isAdmin }) {
           <td>${tr.hasPassword ? tt('trunkPasswordSet') : tt('trunkNoPassword')}</td>
           <td>${tr.defaultCountry || '—'}</td><td>${tr.callerId || '—'}</td>
           <td>${(tr.dids || []).length === 0 ? '—' : html`<ul class="dids">${tr.dids.map((d) => html`<li key=${d.number}>${d.number} → ${queueName(d.queueId)}</li>`)}</ul>`}</td>
+          <td data-registration=${tr.registration?.state || (tr.register ? 'on' : 'off')}>${registrationText(tr)}</td>
           ${isAdmin && html`<td><div class="row">
             <button type="button" aria-label=${t('editItem', { name: tr.name })} onClick=${() => edit(tr)}>${t('edit')}</button>
             <button type="button" class="danger" aria-label=${t('deleteItem', { name: tr.name })}
