@@ -166,14 +166,7 @@ func TestSIPpReferBlind(t *testing.T) {
 	port := freeUDPPort(t)
 	ctx, cancel := context.WithTimeout(bg, 30*time.Second)
 	defer cancel()
-	cmd := sippCmd(ctx, t, "sipp_uas_refer.xml", "-p", fmt.Sprint(port), "-m", "1", "-set", "swport", fmt.Sprint(f.sw.Addr().Port))
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	sipp := startSIPp(ctx, t, "sipp_uas_refer.xml", port, "-m", "1", "-set", "swport", fmt.Sprint(f.sw.Addr().Port))
 	reg := newDevice(t, "1001", "")
 	reg.registerContact(f.sw, "device", port)
 
@@ -187,14 +180,7 @@ func TestSIPpReferBlind(t *testing.T) {
 		t.Fatal(err)
 	}
 	bcall := a2.next(t)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("sipp: %v\n%s", err, lastLines(out.String(), 40))
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("sipp did not finish\n%s", lastLines(out.String(), 40))
-	}
+	sipp.wait(t)
 	f.ev.wait(t, aleg, telephony.Hangup, evWait)
 	ans := eventWith(t, f, telephony.Answered, cleg)
 	f.ev.wait(t, ans.Leg, telephony.Bridged, evWait)

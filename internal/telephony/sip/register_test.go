@@ -527,23 +527,6 @@ func TestPrepareRegisteringTrunks(t *testing.T) {
 	}
 }
 
-// waitUDPBound polls (bounded) until another process holds 127.0.0.1:port.
-func waitUDPBound(t *testing.T, port int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			return // taken: the peer is listening
-		}
-		c.Close()
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing listens on 127.0.0.1:%d", port)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // SIPp as the carrier's registrar (testdata/sipp_uas_registrar.xml): it
 // checks our digest with its own implementation on the REGISTER, on the
 // refresh the switch's clock brings, and on the un-REGISTER of the removed
@@ -553,15 +536,7 @@ func TestSIPpTrunkRegisters(t *testing.T) {
 	port := freeUDPPort(t)
 	ctx, cancel := context.WithTimeout(bg, 30*time.Second)
 	defer cancel()
-	cmd := sippCmd(ctx, t, "sipp_uas_registrar.xml", "-p", fmt.Sprint(port), "-m", "1")
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	waitUDPBound(t, port)
+	sipp := startSIPp(ctx, t, "sipp_uas_registrar.xml", port, "-m", "1")
 
 	clk := clock.NewFake(regEpoch)
 	sw, _ := newClockSwitch(t, clk)
@@ -580,12 +555,5 @@ func TestSIPpTrunkRegisters(t *testing.T) {
 	if err := sw.SetTrunks(nil); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("sipp: %v\n%s", err, lastLines(out.String(), 40))
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("sipp did not finish\n%s", lastLines(out.String(), 40))
-	}
+	sipp.wait(t)
 }

@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,6 +33,57 @@ func sippCmd(ctx context.Context, t *testing.T, scenario string, args ...string)
 	cmd := exec.CommandContext(ctx, "sipp", append(base, args...)...)
 	cmd.Dir = t.TempDir()
 	return cmd
+}
+
+// sippRun is a SIPp scenario running in the background as a peer.
+type sippRun struct {
+	out  *syncBuffer
+	done chan error
+}
+
+// startSIPp starts scenario listening on 127.0.0.1:port and returns once
+// SIPp holds the port.
+func startSIPp(ctx context.Context, t *testing.T, scenario string, port int, args ...string) *sippRun {
+	t.Helper()
+	cmd := sippCmd(ctx, t, scenario, append([]string{"-p", fmt.Sprint(port)}, args...)...)
+	r := &sippRun{out: &syncBuffer{}, done: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = r.out, r.out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { r.done <- cmd.Wait() }()
+	waitUDPBound(t, port)
+	return r
+}
+
+// wait fails t unless the scenario ends successfully within 20 s.
+func (r *sippRun) wait(t *testing.T) {
+	t.Helper()
+	select {
+	case err := <-r.done:
+		if err != nil {
+			t.Fatalf("sipp: %v\n%s", err, lastLines(r.out.String(), 40))
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("sipp did not finish\n%s", lastLines(r.out.String(), 40))
+	}
+}
+
+// waitUDPBound polls (bounded) until another process holds 127.0.0.1:port.
+func waitUDPBound(t *testing.T, port int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			return // taken: the peer is listening
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing listens on 127.0.0.1:%d", port)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // Five customer calls from SIPp through a trunk: the switch answers each,
@@ -99,14 +151,7 @@ func TestSIPpAgentPhoneAnswersOriginate(t *testing.T) {
 	port := freeUDPPort(t)
 	ctx, cancel := context.WithTimeout(bg, 30*time.Second)
 	defer cancel()
-	cmd := sippCmd(ctx, t, "sipp_uas_agent.xml", "-p", fmt.Sprint(port), "-m", "1")
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	sipp := startSIPp(ctx, t, "sipp_uas_agent.xml", port, "-m", "1")
 
 	reg := newDevice(t, "1001", "")
 	reg.registerContact(f.sw, "device", port)
@@ -119,12 +164,5 @@ func TestSIPpAgentPhoneAnswersOriginate(t *testing.T) {
 	if err := f.sw.Hangup(bg, leg, ""); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("sipp: %v\n%s", err, lastLines(out.String(), 40))
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("sipp did not finish\n%s", lastLines(out.String(), 40))
-	}
+	sipp.wait(t)
 }

@@ -397,15 +397,7 @@ func TestSIPpTrunkDigestAuth(t *testing.T) {
 	f := startTrunkSwitch(t, Trunk{Name: "carrier", Address: fmt.Sprintf("127.0.0.1:%d", port), Username: "acct1", Password: "s3cret", Country: "ES"})
 	ctx, cancel := context.WithTimeout(bg, 30*time.Second)
 	defer cancel()
-	cmd := sippCmd(ctx, t, "sipp_uas_trunk_auth.xml", "-p", fmt.Sprint(port), "-m", "1")
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	time.Sleep(200 * time.Millisecond) // SIPp binds its port
+	sipp := startSIPp(ctx, t, "sipp_uas_trunk_auth.xml", port, "-m", "1")
 	leg, err := f.sw.Originate(bg, telephony.OriginateRequest{To: "tel:911 23 45 67", From: "910112233"})
 	if err != nil {
 		t.Fatal(err)
@@ -414,14 +406,7 @@ func TestSIPpTrunkDigestAuth(t *testing.T) {
 	if err := f.sw.Hangup(bg, leg, ""); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("sipp: %v\n%s", err, lastLines(out.String(), 40))
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("sipp did not finish\n%s", lastLines(out.String(), 40))
-	}
+	sipp.wait(t)
 }
 
 // A sip: URI goes straight to its host; a trunk at that host lends its
