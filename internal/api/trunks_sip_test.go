@@ -107,6 +107,9 @@ func TestSIPTrunkRegistersAndTakesCalls(t *testing.T) {
 	if seen := reg.all(); len(seen) != 1 || seen[0] != wantContact+" expires=3600" {
 		t.Fatalf("the carrier saw %v, want one REGISTER of %s for 3600 s", seen, wantContact)
 	}
+	if m := string(ce.send(t, "GET", "/metrics", "", nil).body); !strings.Contains(m, `centralita_sip_trunk_registered{trunk="Registered carrier"} 1`+"\n") {
+		t.Errorf("metrics lack the registered trunk:\n%s", grepLines(m, "centralita_sip_trunk"))
+	}
 	list := ce.must(t, 200, "GET", base, admin, nil).entities(t)
 	for _, e := range list {
 		if e["name"] == "Demo carrier" && e["registration"] != nil {
@@ -155,6 +158,9 @@ func TestSIPTrunkRegistersAndTakesCalls(t *testing.T) {
 		t.Errorf("failed registration %v: want the reason and retryAt", rg)
 	}
 
+	if m := string(ce.send(t, "GET", "/metrics", "", nil).body); !strings.Contains(m, `centralita_sip_trunk_registered{trunk="Registered carrier"} 0`+"\n") {
+		t.Errorf("metrics do not show the failed registration:\n%s", grepLines(m, "centralita_sip_trunk"))
+	}
 	// The binding of the old password went when the password changed.
 	if seen := reg.all(); len(seen) != 2 || seen[1] != wantContact+" expires=0" {
 		t.Errorf("after the password changed the carrier saw %v, want the un-REGISTER of %s", seen, wantContact)
@@ -167,4 +173,15 @@ func TestSIPTrunkRegistersAndTakesCalls(t *testing.T) {
 		}
 		return ""
 	})
+}
+
+// grepLines is the lines of s that contain sub (for failure messages).
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

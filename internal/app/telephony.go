@@ -158,14 +158,36 @@ func (a *App) trunksChanged(ev bus.Event) {
 }
 
 // registerTelephonyMetrics adds the telephony gauges: stations with a
-// registered phone (SIP only) and recordings indexed.
+// registered phone and trunks' registrations with their carriers (SIP
+// only), and recordings indexed.
 func (a *App) registerTelephonyMetrics() {
 	if reg := a.cc.reg; reg != nil {
 		a.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "centralita_sip_registered_stations",
 			Help: "Stations with at least one registered SIP contact."},
 			func() float64 { return float64(len(reg.Stations())) }))
 	}
+	if a.cc.sip != nil {
+		a.registry.MustRegister(trunkRegistrations{a.cc.sip})
+	}
 	a.registry.MustRegister(a.recordingsIndexed)
+}
+
+// trunkRegisteredDesc: one series per trunk that registers, so that an
+// alert can fire when a carrier stops taking our binding (its calls then
+// stop arriving).
+var trunkRegisteredDesc = prometheus.NewDesc("centralita_sip_trunk_registered",
+	"1 when the trunk's registration with its carrier is current, 0 while it is being sent or has failed.", []string{"trunk"}, nil)
+
+func (r trunkRegistrations) Describe(ch chan<- *prometheus.Desc) { ch <- trunkRegisteredDesc }
+
+func (r trunkRegistrations) Collect(ch chan<- prometheus.Metric) {
+	for name, reg := range r.sw.Registrations() {
+		v := 0.0
+		if reg.State == sip.RegRegistered {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(trunkRegisteredDesc, prometheus.GaugeValue, v, name)
+	}
 }
 
 // SIPSwitch is the SIP switch when telephony is sip (nil otherwise).
