@@ -171,3 +171,39 @@ func TestTrunksRegisterSettings(t *testing.T) {
 		t.Fatalf("PUT without register: %v", upd)
 	}
 }
+
+// The transport: udp unless asked, tls in any case, anything else refused
+// naming the field; PUT without it goes back to udp.
+func TestTrunksTransport(t *testing.T) {
+	e := startEnv(t, apptest.Options{RateLimit: 100000})
+	admin := e.token(t, pAdmin)
+	const base = "/api/v2/telephony/sip/trunks"
+	tr := e.must(t, 200, "POST", base, admin, map[string]any{"name": "T", "address": "192.0.2.40"}).obj(t)
+	if tr["transport"] != "udp" {
+		t.Fatalf("default transport: %v", tr)
+	}
+	id := tr["id"].(string)
+	tr = e.must(t, 200, "PUT", base+"/"+id, admin, map[string]any{"name": "T", "address": "sip.carrier.example", "transport": "TLS"}).obj(t)
+	if tr["transport"] != "tls" {
+		t.Fatalf("tls: %v", tr)
+	}
+	if got := e.must(t, 200, "GET", base+"/"+id, admin, nil).obj(t); got["transport"] != "tls" {
+		t.Fatalf("read back: %v", got)
+	}
+	r := e.send(t, "POST", base, admin, map[string]any{"name": "U", "address": "192.0.2.41", "transport": "tcp"})
+	b := errorBody(t, r, 400, "")
+	found := false
+	for _, d := range b["details"].([]any) {
+		d := d.(map[string]any)
+		if d["fieldName"] == "transport" && strings.Contains(d["message"].(string), "must be udp or tls") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("tcp: no detail on transport: %s", r)
+	}
+	tr = e.must(t, 200, "PUT", base+"/"+id, admin, map[string]any{"name": "T", "address": "192.0.2.40"}).obj(t)
+	if tr["transport"] != "udp" {
+		t.Fatalf("PUT without transport: %v", tr)
+	}
+}

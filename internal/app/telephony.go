@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"strings"
@@ -52,12 +53,31 @@ func (a *App) buildSwitch(ctx context.Context, numbers func(string) sim.Party) e
 	if opts.Browsers, err = a.browserPhones(); err != nil { // the softphone page as phone (browserphone.go)
 		return err
 	}
+	if a.Config.SIPTLSListen != "" {
+		// Validate read the files already; read again here, they may
+		// have been replaced since (a renewal).
+		cert, err := a.Config.SIPTLSCertificate()
+		if err != nil {
+			return err
+		}
+		// RootCAs nil: TLS trunks' certificates are verified against the
+		// system's roots.
+		opts.TLSListen = a.Config.SIPTLSListen
+		opts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	sw, err := sip.NewSwitch(opts)
 	if err != nil {
+		if a.Config.SIPTLSListen != "" { // the error names which (sip: listen TLS …)
+			return fmt.Errorf("setting sip_listen = %q, sip_tls_listen = %q: %w", a.Config.SIPListen, a.Config.SIPTLSListen, err)
+		}
 		return fmt.Errorf("setting sip_listen = %q: %w", a.Config.SIPListen, err)
 	}
 	cc.sip, cc.reg, cc.sw = sw, reg, sw
-	a.Log.Info("sip switch listening", "sip", sw.Addr().String(), "rtp", a.Config.RTPPorts, "trunks", len(trunks), "recordings", dir)
+	tlsAddr := "off"
+	if ta := sw.TLSAddr(); ta != nil {
+		tlsAddr = ta.String()
+	}
+	a.Log.Info("sip switch listening", "sip", sw.Addr().String(), "sip_tls", tlsAddr, "rtp", a.Config.RTPPorts, "trunks", len(trunks), "recordings", dir)
 	return nil
 }
 
@@ -74,7 +94,7 @@ func (a *App) sipTrunks(ctx context.Context) ([]sip.Trunk, error) {
 		// a number that routes nowhere is rejected there.
 		out[i] = sip.Trunk{Name: t.Name, Address: t.Address, Username: t.Username, Password: t.Password,
 			Country: t.DefaultCountry, CallerID: t.CallerID, Inbound: true,
-			Register: t.Register, RegisterExpires: time.Duration(t.RegisterExpires) * time.Second}
+			Register: t.Register, RegisterExpires: time.Duration(t.RegisterExpires) * time.Second, Transport: t.Transport}
 	}
 	return out, nil
 }

@@ -6,7 +6,10 @@
 package config
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -69,12 +72,20 @@ type Config struct {
 	DemoAgents int `koanf:"demo_agents"`
 
 	// Telephony is the switch calls go through: "sim" (the simulated
-	// switch, no network) or "sip" (SIP over UDP on SIPListen, RTP on
-	// RTPPorts). See docs/telephony.md.
+	// switch, no network) or "sip" (SIP over UDP on SIPListen, and TLS on
+	// SIPTLSListen if set; RTP on RTPPorts). See docs/telephony.md.
 	Telephony string `koanf:"telephony"`
 	// SIPListen is the UDP address of the SIP switch and registrar; it
 	// must be a concrete IP (it is advertised in SDP and Contact headers).
 	SIPListen string `koanf:"sip_listen"`
+	// SIPTLSListen is the TCP address of SIP over TLS (RFC 3261 section
+	// 26), a concrete IP:port such as 192.0.2.10:5061; empty (the default)
+	// leaves TLS off. It needs SIPTLSCert and SIPTLSKey: PEM files with
+	// the certificate (chain) phones and carriers are shown and its
+	// private key, read at startup.
+	SIPTLSListen string `koanf:"sip_tls_listen"`
+	SIPTLSCert   string `koanf:"sip_tls_cert"`
+	SIPTLSKey    string `koanf:"sip_tls_key"`
 	// RTPPorts is the UDP port range for media, "MIN-MAX"; empty means
 	// any free port.
 	RTPPorts string `koanf:"rtp_ports"`
@@ -146,6 +157,9 @@ func AddFlags(fs *pflag.FlagSet, d Config) {
 	fs.String("telephony", d.Telephony, `switch: "sim" (simulated, no network) or "sip" (real phones and trunks over SIP/UDP)`)
 	fs.String("sip-listen", d.SIPListen, "SIP (UDP) address of the switch and registrar, a concrete IP: host:port")
 	fs.String("sip", "", "same as --sip-listen")
+	fs.String("sip-tls-listen", d.SIPTLSListen, "SIP over TLS (TCP) address, a concrete IP: host:port, usually port 5061 (empty: TLS off)")
+	fs.String("sip-tls-cert", d.SIPTLSCert, "PEM file with the certificate (chain) SIP over TLS presents; needed with --sip-tls-listen")
+	fs.String("sip-tls-key", d.SIPTLSKey, "PEM file with the private key of --sip-tls-cert")
 	fs.String("rtp-ports", d.RTPPorts, `UDP port range for call audio, "MIN-MAX" (empty: any free port)`)
 	fs.String("recordings-dir", d.RecordingsDir, "directory for call recordings (default DATA/recordings)")
 	fs.Bool("allow-internal-webhooks", d.AllowInternalWebhooks, "let messaging webhooks reach loopback, private and link-local addresses over plain http (on in the demo)")
@@ -316,6 +330,7 @@ func (c *Config) Validate() error {
 	default:
 		bad("telephony", c.Telephony, `must be "sim" (the simulated switch) or "sip" (real phones over SIP)`)
 	}
+	errs = append(errs, c.validateSIPTLS()...)
 	if _, _, err := c.RTPPortRange(); err != nil {
 		bad("rtp_ports", c.RTPPorts, err.Error())
 	}
@@ -328,6 +343,74 @@ func (c *Config) Validate() error {
 		bad("master_key", "", "serve needs a master key: set master_key_file (or CENTRALITA_MASTER_KEY); generate one with: openssl rand -base64 32")
 	}
 	return errors.Join(errs...)
+}
+
+// validateSIPTLS checks sip_tls_listen, sip_tls_cert and sip_tls_key,
+// reading the certificate and key files: a missing or bad file stops the
+// program now rather than at the first phone's handshake.
+func (c *Config) validateSIPTLS() []error {
+	var errs []error
+	bad := func(key, val, allowed string) {
+		errs = append(errs, fmt.Errorf("setting %s = %q is invalid: %s", key, val, allowed))
+	}
+	if c.SIPTLSListen == "" {
+		if c.SIPTLSCert != "" || c.SIPTLSKey != "" {
+			bad("sip_tls_listen", "", "is needed for sip_tls_cert and sip_tls_key to be used: set it (e.g. 192.0.2.10:5061) or remove them")
+		}
+		return errs
+	}
+	if c.Telephony != TelephonySIP {
+		bad("sip_tls_listen", c.SIPTLSListen, `only the SIP switch speaks TLS: set telephony to "sip", or leave sip_tls_listen empty`)
+		return errs
+	}
+	host, port, err := net.SplitHostPort(c.SIPTLSListen)
+	if ip := net.ParseIP(host); err != nil || port == "" || ip == nil || ip.IsUnspecified() {
+		bad("sip_tls_listen", c.SIPTLSListen, "must be IP:port with a concrete IP (it is advertised to phones and carriers), e.g. 192.0.2.10:5061")
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		bad("sip_tls_listen", c.SIPTLSListen, "the port must be a number from 0 to 65535")
+	}
+	if c.SIPTLSCert == "" {
+		bad("sip_tls_cert", "", "is required with sip_tls_listen: a PEM file with the certificate (and its chain) SIP over TLS presents")
+	}
+	if c.SIPTLSKey == "" {
+		bad("sip_tls_key", "", "is required with sip_tls_listen: a PEM file with the certificate's private key")
+	}
+	if c.SIPTLSCert != "" && c.SIPTLSKey != "" {
+		if _, err := c.SIPTLSCertificate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// SIPTLSCertificate reads sip_tls_cert and sip_tls_key; its errors name
+// the setting at fault.
+func (c *Config) SIPTLSCertificate() (tls.Certificate, error) {
+	bad := func(key, val, why string) error {
+		return fmt.Errorf("setting %s = %q is invalid: %s", key, val, why)
+	}
+	certPEM, err := os.ReadFile(c.SIPTLSCert)
+	if err != nil {
+		return tls.Certificate{}, bad("sip_tls_cert", c.SIPTLSCert, "cannot read the file: "+err.Error())
+	}
+	keyPEM, err := os.ReadFile(c.SIPTLSKey)
+	if err != nil {
+		return tls.Certificate{}, bad("sip_tls_key", c.SIPTLSKey, "cannot read the file: "+err.Error())
+	}
+	// The certificate first, so that a wrong file is named as such rather
+	// than as a key that does not match it.
+	block, _ := pem.Decode(certPEM)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return tls.Certificate{}, bad("sip_tls_cert", c.SIPTLSCert, "must be a PEM file starting with a CERTIFICATE block")
+	}
+	if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+		return tls.Certificate{}, bad("sip_tls_cert", c.SIPTLSCert, "the certificate cannot be read: "+err.Error())
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return tls.Certificate{}, bad("sip_tls_key", c.SIPTLSKey, "must be the PEM private key of sip_tls_cert's certificate: "+err.Error())
+	}
+	return cert, nil
 }
 
 // PublicURL is the base URL browsers use.
@@ -392,6 +475,7 @@ func knownKeys() map[string]bool {
 		"master_key": true, "master_key_file": true, "log_level": true, "log_format": true,
 		"rate_limit": true, "demo_traffic": true, "demo_agents": true,
 		"telephony": true, "sip_listen": true, "rtp_ports": true, "recordings_dir": true,
+		"sip_tls_listen": true, "sip_tls_cert": true, "sip_tls_key": true,
 		"allow_internal_webhooks": true,
 	}
 }

@@ -6,7 +6,8 @@
 // national numbers as E.164, a caller id, and its inbound numbers (DIDs),
 // each routed to a queue. A trunk may also REGISTER with its carrier (with
 // the same credentials, at its address) so that the carrier sends its calls
-// to the switch. Every change commits an event
+// to the switch. It speaks SIP over UDP or over TLS (Transport). Every
+// change commits an event
 // (v2.telephony.sip.trunks.{id}); the application reloads the switch's
 // trunks when it sees one.
 package trunk
@@ -58,7 +59,8 @@ type DID struct {
 type Trunk struct {
 	ID             string
 	Name           string
-	Address        string // "host" or "host:port" (UDP)
+	Address        string // "host" or "host:port"
+	Transport      string // TransportUDP or TransportTLS
 	Username       string // digest user towards the trunk; "" when it asks for none
 	HasPassword    bool
 	DefaultCountry string // ISO 3166 alpha-2 that national numbers are read in, e.g. "ES"; "" = none
@@ -73,6 +75,15 @@ type Trunk struct {
 	Modified        time.Time
 }
 
+// Transports a trunk speaks SIP over.
+const (
+	TransportUDP = "udp"
+	// TransportTLS: SIP over TLS to Address (port 5061 when it has
+	// none), the carrier's certificate verified; needs the switch's
+	// sip_tls_listen.
+	TransportTLS = "tls"
+)
+
 // Live is a trunk with its password in clear, for the switch only.
 type Live struct {
 	Trunk
@@ -81,9 +92,10 @@ type Live struct {
 
 // Input creates or replaces a trunk. An empty Password on update keeps the
 // current one; ClearPassword removes it. RegisterExpires 0 means
-// DefaultRegisterExpires.
+// DefaultRegisterExpires; Transport "" means TransportUDP.
 type Input struct {
 	Name, Address, Username, Password, DefaultCountry, CallerID string
+	Transport                                                   string
 	ClearPassword                                               bool
 	DIDs                                                        []DID
 	Register                                                    bool
@@ -194,6 +206,13 @@ func (s *Service) validate(ctx context.Context, in *Input, hasPassword bool) err
 			c.Add("address", "%v", err)
 		}
 	}
+	switch in.Transport = strings.ToLower(strings.TrimSpace(in.Transport)); in.Transport {
+	case "":
+		in.Transport = TransportUDP
+	case TransportUDP, TransportTLS:
+	default:
+		c.Add("transport", "must be udp or tls (SIP over TLS, port 5061 by default), got %q", in.Transport)
+	}
 	if len(in.Password) > maxPassword {
 		c.Add("password", "must be at most %d characters", maxPassword)
 	}
@@ -263,7 +282,7 @@ func (s *Service) validate(ctx context.Context, in *Input, hasPassword bool) err
 	return c.Err()
 }
 
-// checkAddress accepts "host" or "host:port" (UDP port 1-65535).
+// checkAddress accepts "host" or "host:port" (port 1-65535).
 func checkAddress(a string) error {
 	host, port := a, ""
 	if h, p, err := net.SplitHostPort(a); err == nil {
@@ -303,9 +322,9 @@ func (s *Service) Create(ctx context.Context, in Input) (Trunk, error) {
 			return problem.Conflictf("", "there are %d trunks already, the most this installation keeps", n)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO sip_trunks (id, name, address, username, password, default_country, caller_id,
-			register_enabled, register_expires, created_at, modified_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`, id, in.Name, in.Address, in.Username, sealed, in.DefaultCountry, in.CallerID,
-			in.Register, in.RegisterExpires, now)
+			register_enabled, register_expires, transport, created_at, modified_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`, id, in.Name, in.Address, in.Username, sealed, in.DefaultCountry, in.CallerID,
+			in.Register, in.RegisterExpires, in.Transport, now)
 		if store.IsUniqueViolation(err) {
 			return problem.Duplicatef("name", "a trunk named %q already exists", in.Name)
 		}
@@ -379,17 +398,18 @@ func (s *Service) Update(ctx context.Context, id string, in Input) (Trunk, error
 	}
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		q := `UPDATE sip_trunks SET name = $1, address = $2, username = $3, default_country = $4, caller_id = $5,
-			register_enabled = $6, register_expires = $7, modified_at = $8 WHERE id = $9`
-		args := []any{in.Name, in.Address, in.Username, in.DefaultCountry, in.CallerID, in.Register, in.RegisterExpires, store.Millis(s.clock.Now()), id}
+			register_enabled = $6, register_expires = $7, transport = $8, modified_at = $9 WHERE id = $10`
+		args := []any{in.Name, in.Address, in.Username, in.DefaultCountry, in.CallerID, in.Register, in.RegisterExpires, in.Transport,
+			store.Millis(s.clock.Now()), id}
 		switch {
 		case in.ClearPassword:
-			q = strings.Replace(q, "modified_at = $8", "modified_at = $8, password = ''", 1)
+			q = strings.Replace(q, "modified_at = $9", "modified_at = $9, password = ''", 1)
 		case in.Password != "":
 			sealed, err := s.box.Seal(in.Password)
 			if err != nil {
 				return err
 			}
-			q = strings.Replace(q, "modified_at = $8", "modified_at = $8, password = $10", 1)
+			q = strings.Replace(q, "modified_at = $9", "modified_at = $9, password = $11", 1)
 			args = append(args, sealed)
 		}
 		res, err := tx.ExecContext(ctx, q, args...)
@@ -433,14 +453,15 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	})
 }
 
-const columns = `id, name, address, username, password, default_country, caller_id, register_enabled, register_expires, created_at, modified_at`
+const columns = `id, name, address, username, password, default_country, caller_id, register_enabled, register_expires, transport,
+	created_at, modified_at`
 
 func scan(row interface{ Scan(...any) error }) (Trunk, string, error) {
 	var t Trunk
 	var sealed string
 	var created, modified int64
 	if err := row.Scan(&t.ID, &t.Name, &t.Address, &t.Username, &sealed, &t.DefaultCountry, &t.CallerID,
-		&t.Register, &t.RegisterExpires, &created, &modified); err != nil {
+		&t.Register, &t.RegisterExpires, &t.Transport, &created, &modified); err != nil {
 		return Trunk{}, "", err
 	}
 	t.HasPassword = sealed != ""

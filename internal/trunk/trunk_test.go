@@ -155,6 +155,8 @@ func TestValidation(t *testing.T) {
 			{Input{Name: "x", Address: "h", Username: "u", Password: "p", Register: true, RegisterExpires: 59}, "registerExpires"},
 			{Input{Name: "x", Address: "h", RegisterExpires: 86401}, "registerExpires"},
 			{Input{Name: "x", Address: "h", RegisterExpires: -1}, "registerExpires"},
+			{Input{Name: "x", Address: "h", Transport: "tcp"}, "transport"},
+			{Input{Name: "x", Address: "h", Transport: "sips"}, "transport"},
 		} {
 			_, err := s.Create(context.Background(), tc.in)
 			ps := problem.All(err)
@@ -222,6 +224,42 @@ func TestRegisterSettings(t *testing.T) {
 		tr, err = s.Update(ctx, tr.ID, Input{Name: "Reg", Address: "192.0.2.1", ClearPassword: true, RegisterExpires: 120})
 		if err != nil || tr.Register || tr.HasPassword || tr.RegisterExpires != 120 {
 			t.Fatalf("update without registering %+v %v", tr, err)
+		}
+	})
+}
+
+// The transport is stored on both stores: udp by default (and for trunks
+// from before it existed), tls when asked, any case; anything else is
+// refused naming udp and tls.
+func TestTransportSetting(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := newService(t, db)
+		tr, err := s.Create(ctx, Input{Name: "Plain", Address: "192.0.2.1"})
+		if err != nil || tr.Transport != TransportUDP {
+			t.Fatalf("default transport %+v %v", tr, err)
+		}
+		tr, err = s.Update(ctx, tr.ID, Input{Name: "Plain", Address: "sip.carrier.example", Transport: " TLS "})
+		if err != nil || tr.Transport != TransportTLS {
+			t.Fatalf("update to tls %+v %v", tr, err)
+		}
+		if live, err := s.Live(ctx); err != nil || live[0].Transport != TransportTLS {
+			t.Fatalf("live %+v %v", live, err)
+		}
+		_, err = s.Update(ctx, tr.ID, Input{Name: "Plain", Address: "192.0.2.1", Transport: "tcp"})
+		if ps := problem.All(err); len(ps) != 1 || ps[0].Field != "transport" || !strings.Contains(ps[0].Message, `must be udp or tls`) || !strings.Contains(ps[0].Message, `"tcp"`) {
+			t.Fatalf("tcp: %v", err)
+		}
+		if got, _ := s.Get(ctx, tr.ID); got.Transport != TransportTLS {
+			t.Fatalf("a refused update changed the transport: %+v", got)
+		}
+		// A row written before the column existed reads as udp.
+		if _, err := db.ExecContext(ctx, `INSERT INTO sip_trunks (id, name, address, username, password, default_country, caller_id, created_at, modified_at)
+			VALUES ('33333333-3333-4333-8333-333333333333', 'Old', '192.0.2.9', '', '', '', '', 0, 0)`); err != nil {
+			t.Fatal(err)
+		}
+		if old, err := s.Get(ctx, "33333333-3333-4333-8333-333333333333"); err != nil || old.Transport != TransportUDP {
+			t.Fatalf("old row %+v %v", old, err)
 		}
 	})
 }

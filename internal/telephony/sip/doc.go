@@ -13,7 +13,8 @@
 // injected clock, unregister (one contact or "*"), OPTIONS. Standalone on
 // its own socket (ListenUDP) or attached to the switch's socket.
 //
-// Switch (switch.go), UDP only, one socket for SIP (Options.Listen):
+// Switch (switch.go), one UDP socket for SIP (Options.Listen) and, with
+// Options.TLSListen, SIP over TLS as well (tls.go, below):
 //
 //   - Originate to "station:NAME": INVITE with a PCMU + telephone-event
 //     SDP offer to the station's first registered contact. 180/183 give
@@ -151,6 +152,35 @@
 //     the NOTIFYs off. A sip: URI at the switch's address is a station of
 //     the directory, else a number through the trunk.
 //
+// SIP over TLS (tls.go, RFC 3261 section 26): with Options.TLSListen and
+// Options.TLS (our certificate; RootCAs for carriers, nil: the system's)
+// the sipgo server also serves a TLS listener. A dialog keeps the
+// transport it started on: an INVITE that came over TLS is answered with
+// our TLS Contact (;transport=tls), and every request of a TLS dialog
+// (ACK, BYE, re-INVITE answers, INFO, NOTIFY, CANCEL) goes back over TLS on
+// the connection the dialog was set up on (sipgo's DialogUA
+// RewriteContact: the INVITE's or its response's source, where sipgo's
+// TLS transport finds the open connection) rather than to the peer's
+// Contact. What that relies on in sipgo v1.7.2: accepted and dialled TLS
+// connections are pooled by remote address and reused for requests to it
+// (connection reuse is on by default); a request to an address with no
+// connection dials one, verifying the certificate for the host it names.
+//
+//   - Registrar: a REGISTER over TLS records Contact.Transport "TLS"; the
+//     station is called over TLS through the connection it registered on
+//     (its Contact's address is not used: phones seldom listen where they
+//     say). A phone whose connection dropped cannot be reached until it
+//     registers again.
+//   - Trunks with Transport "tls": INVITEs and REGISTERs to
+//     sip:…@Address;transport=tls (port 5061 by default) over a TLS
+//     connection we open, the carrier's certificate verified (tlsHint
+//     names a failure in words); its calls are accepted over TLS only,
+//     from any port of its host. Without TLSListen such a trunk's calls
+//     and REGISTERs fail (errNoTLS, telephony.ErrNotSupported). A
+//     "sip:…;transport=tls" destination is called over TLS the same way.
+//   - Close stops the listener and closes every TLS connection (sipgo's
+//     transport layer, with the user agent).
+//
 // Browser phones (browser.go): a station whose device is the softphone
 // page (Options.Browsers) is rung over WebRTC (internal/telephony/webrtc);
 // the leg is an rtpLeg whose party is a loopback shim, so every media
@@ -158,7 +188,8 @@
 //
 // # Not done yet
 //
-// TCP/TLS/WS, session timers, NAT handling beyond symmetric RTP, codec
+// SIP over TCP or WebSocket, sips: URIs, SRTP (media is never
+// encrypted), client certificates, session timers, NAT handling beyond symmetric RTP, codec
 // transcoding (PCMU only), RTCP, reordering in the jitter queues (late
 // packets play late), packet loss concealment. Trunks: host names or DNS
 // SRV for inbound matching or for the registrar, outbound proxies, NAT
@@ -197,4 +228,11 @@
 // drives trunk registration against a sipgo registrar on a fake clock
 // (challenge, refresh, restart, un-REGISTER, backoff, Close) and against
 // SIPp, which checks our digest itself (testdata/sipp_uas_registrar.xml).
+// tls_test.go makes a throwaway CA with crypto/x509: a phone that
+// registers over TLS only (listening nowhere) is called over its
+// connection, answers, and gets our BYE over TLS, then calls in over TLS;
+// a TLS trunk's call, REGISTER and inbound call to the registered Contact
+// go over TLS to a sipgo carrier; carriers whose certificate does not
+// verify (unknown CA, another address) get no INVITE and Originate says
+// why; Close leaves no TLS connection or listener behind.
 package sip

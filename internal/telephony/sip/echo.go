@@ -31,7 +31,7 @@ func (s *Switch) isEcho(req *sip.Request) bool {
 // answerEcho answers an echo test INVITE (the source was already allowed
 // and the offer has PCMU).
 func (s *Switch) answerEcho(req *sip.Request, tx sip.ServerTransaction, offer sdpMedia) {
-	dlg, err := s.dua.ReadInvite(req, tx)
+	dlg, err := s.duaFor(req.Transport()).ReadInvite(req, tx)
 	if err != nil {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad Request", nil))
 		return
@@ -119,7 +119,7 @@ func (s *Switch) reinviteEcho(e *echoCall, req *sip.Request, tx sip.ServerTransa
 	}
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", withDirection(buildSDP(s.ip, e.med.Port(), uint64(time.Now().UnixNano())), dir))
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	res.AppendHeader(sip.HeaderClone(&s.dua.ContactHDR))
+	res.AppendHeader(s.contactFor(req))
 	_ = tx.Respond(res)
 }
 

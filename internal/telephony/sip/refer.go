@@ -305,7 +305,7 @@ func (s *Switch) referDestination(u sip.Uri, known bool) (string, error) {
 	if u.User == "" {
 		return "", fmt.Errorf("%w: Refer-To %s has no user", telephony.ErrBadDestination, u.Host)
 	}
-	if sameHost(u.Host, s.ip) && (u.Port == 0 || u.Port == s.port) {
+	if sameHost(u.Host, s.ip) && (u.Port == 0 || u.Port == s.port || (s.tls != nil && u.Port == s.tls.port)) {
 		if !known && len(s.opt.Registrar.Lookup(u.User)) == 0 && isNumber(u.User) {
 			return telephony.TelPrefix + u.User, nil
 		}

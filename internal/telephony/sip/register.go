@@ -87,7 +87,7 @@ func (l *regLoop) key() string { return l.trunk.Username + "@" + l.trunk.Address
 // anything else needs no new REGISTER).
 func sameRegistration(a, b *Trunk) bool {
 	return a.Address == b.Address && a.Username == b.Username && a.Password == b.Password &&
-		a.RegisterExpires == b.RegisterExpires
+		a.RegisterExpires == b.RegisterExpires && a.Transport == b.Transport
 }
 
 // syncRegistrations starts, restarts and stops registration loops to match
@@ -253,8 +253,11 @@ func (s *Switch) register(l *regLoop) (time.Duration, error) {
 	defer cancel()
 	for tooBrief := false; ; tooBrief = true {
 		res, err := s.sendRegister(ctx, l, l.expires)
+		if errors.Is(err, errNoTLS) {
+			return 0, fmt.Errorf("REGISTER to %s: %w", l.trunk.Address, err)
+		}
 		if err != nil {
-			return 0, fmt.Errorf("REGISTER to %s: no answer: %v", l.trunk.Address, err)
+			return 0, fmt.Errorf("REGISTER to %s: no answer: %v", l.trunk.Address, tlsHint(err))
 		}
 		if res.StatusCode == sip.StatusIntervalToBrief && !tooBrief {
 			// RFC 3261 10.2.8: ask again for at least Min-Expires.
@@ -291,18 +294,28 @@ func refusal(t *Trunk, res *sip.Response) error {
 }
 
 // regContact is where the carrier is to send the trunk's calls: the
-// switch's own SIP address, with the trunk's user (so that its INVITEs can
-// be told apart: see dialled).
+// switch's own SIP address (the TLS one, ;transport=tls, for a TLS trunk),
+// with the trunk's user (so that its INVITEs can be told apart: see
+// dialled).
 func (s *Switch) regContact(l *regLoop) sip.Uri {
-	return sip.Uri{Scheme: "sip", User: l.trunk.Username, Host: s.ip, Port: s.port}
+	if l.trunk.tls && s.tls != nil {
+		return s.contactURI(l.trunk.Username, TransportTLS, s.tls.port)
+	}
+	return s.contactURI(l.trunk.Username, TransportUDP, 0)
 }
 
 // sendRegister sends a REGISTER of l's binding and answers a 401 or 407
 // once with the trunk's credentials.
 func (s *Switch) sendRegister(ctx context.Context, l *regLoop, expires int) (*sip.Response, error) {
 	t := &l.trunk
-	host, port := t.outboundAddr()
-	req := sip.NewRequest(sip.REGISTER, sip.Uri{Scheme: "sip", Host: host, Port: port})
+	client := s.client
+	if t.tls {
+		if s.tls == nil {
+			return nil, errNoTLS
+		}
+		client = s.tls.client
+	}
+	req := sip.NewRequest(sip.REGISTER, t.uri(""))
 	aor := sip.Uri{Scheme: "sip", User: t.Username, Host: t.host}
 	from := &sip.FromHeader{Address: aor, Params: sip.NewParams()}
 	from.Params.Add("tag", l.fromTag)
@@ -315,13 +328,16 @@ func (s *Switch) sendRegister(ctx context.Context, l *regLoop, expires int) (*si
 	req.AppendHeader(&sip.ContactHeader{Address: s.regContact(l)})
 	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(expires)))
 	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY"))
-	res, err := s.client.Do(ctx, req)
+	if t.tls {
+		req.SetTransport("TLS")
+	}
+	res, err := client.Do(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	if (res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired) && t.Password != "" {
 		// DoDigestAuth sends req again with the credentials and the next CSeq.
-		res, err = s.client.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: t.Username, Password: t.Password})
+		res, err = client.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: t.Username, Password: t.Password})
 		l.cseq = req.CSeq().SeqNo
 		if err != nil {
 			return nil, err

@@ -75,6 +75,11 @@ type Contact struct {
 	Expires time.Time // when the binding lapses unless refreshed
 	CallID  string
 	CSeq    uint32
+
+	// Transport is what the REGISTER came over, "UDP" or "TLS": the
+	// station is called over it (a TLS one through the connection it
+	// registered on: see tls.go).
+	Transport string
 }
 
 type binding struct {
@@ -361,6 +366,8 @@ func (r *Registrar) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 			Expires: now.Add(time.Duration(ch.expires) * time.Second),
 			CallID:  callID.Value(),
 			CSeq:    cseq.SeqNo,
+
+			Transport: strings.ToUpper(req.Transport()),
 		}, time.Duration(ch.expires)*time.Second)
 	}
 	r.mu.Unlock()

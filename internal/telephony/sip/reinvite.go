@@ -80,7 +80,7 @@ func (s *Switch) onReinvite(l *leg, req *sip.Request, tx sip.ServerTransaction) 
 	sdp := withDirection(buildSDP(s.ip, med.Port(), uint64(time.Now().UnixNano())), dir)
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", sdp)
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	res.AppendHeader(sip.HeaderClone(&s.dua.ContactHDR))
+	res.AppendHeader(s.contactFor(req))
 
 	ack := make(chan struct{})
 	s.mu.Lock()

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,6 +36,15 @@ type Options struct {
 	// ("127.0.0.1:0" in tests). Its host is also the address put in our
 	// SDP and Contact, so it must be a concrete IP.
 	Listen string
+	// TLSListen is the TCP address for SIP over TLS (RFC 3261 section 26),
+	// e.g. "192.0.2.10:5061" ("127.0.0.1:0" in tests); empty: no TLS. Its
+	// host must be a concrete IP, like Listen's (tls.go).
+	TLSListen string
+	// TLS is needed with TLSListen: its Certificates are what phones and
+	// carriers connecting to us see; its RootCAs are whom we trust when
+	// we connect to a TLS trunk (nil: the system's roots). Tests install
+	// their own CA there.
+	TLS *tls.Config
 	// Registrar finds stations' devices (it is attached to the switch's
 	// SIP socket: REGISTER and OPTIONS are served there). Required.
 	Registrar *Registrar
@@ -112,7 +122,8 @@ func (l *leg) finishInvite() {
 	}
 }
 
-// Switch is a telephony.Switch speaking SIP over UDP with its own RTP relay.
+// Switch is a telephony.Switch speaking SIP over UDP (and TLS, tls.go)
+// with its own RTP relay.
 type Switch struct {
 	opt    Options
 	log    *slog.Logger
@@ -121,6 +132,7 @@ type Switch struct {
 	client *sipgo.Client
 	dua    *sipgo.DialogUA
 	conn   net.PacketConn
+	tls    *tlsSide // SIP over TLS, nil when off (tls.go)
 	ip     string
 	port   int
 	pool   portPool
@@ -198,7 +210,14 @@ func NewSwitch(opt Options) (*Switch, error) {
 		pumpDone: make(chan struct{}),
 		served:   make(chan struct{}),
 	}
-	s.ua, err = sipgo.NewUA(sipgo.WithUserAgent("centralita"))
+	uaOpts := []sipgo.UserAgentOption{sipgo.WithUserAgent("centralita")}
+	if opt.TLS != nil {
+		// What sipgo dials TLS connections with (to trunks): our
+		// certificate if the carrier asks for one, opt.TLS.RootCAs to
+		// verify theirs.
+		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(opt.TLS))
+	}
+	s.ua, err = sipgo.NewUA(uaOpts...)
 	if err != nil {
 		conn.Close()
 		return nil, err
@@ -215,6 +234,13 @@ func NewSwitch(opt Options) (*Switch, error) {
 	s.dua = &sipgo.DialogUA{Client: s.client, ContactHDR: sip.ContactHeader{
 		Address: sip.Uri{Scheme: "sip", User: "centralita", Host: s.ip, Port: s.port},
 	}}
+	if opt.TLSListen != "" {
+		if s.tls, err = s.listenTLS(opt.TLSListen, opt.TLS); err != nil {
+			s.ua.Close()
+			conn.Close()
+			return nil, err
+		}
+	}
 	opt.Registrar.Attach(s.srv)
 	s.srv.OnInvite(wellFormed(s.onInvite))
 	s.srv.OnAck(wellFormed(s.onAck))
@@ -227,6 +253,12 @@ func NewSwitch(opt Options) (*Switch, error) {
 		defer close(s.served)
 		_ = s.srv.ServeUDP(conn)
 	}()
+	if s.tls != nil {
+		go func() {
+			defer close(s.tls.served)
+			_ = s.srv.ServeTLS(s.tls.ln)
+		}()
+	}
 	if err := waitServing(s.ua, la.String()); err != nil {
 		s.Close()
 		return nil, err
@@ -453,7 +485,7 @@ func (s *Switch) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.answerEcho(req, tx, offer)
 		return
 	}
-	dlg, err := s.dua.ReadInvite(req, tx)
+	dlg, err := s.duaFor(req.Transport()).ReadInvite(req, tx)
 	if err != nil {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad Request", nil))
 		return
@@ -893,6 +925,7 @@ func (s *Switch) Close() error {
 	time.Sleep(50 * time.Millisecond)
 	err := s.conn.Close()
 	<-s.served
+	s.closeTLS() // the listener; ua.Close below closes its connections
 	s.ua.Close()
 	s.evMu.Lock()
 	s.evClosed = true

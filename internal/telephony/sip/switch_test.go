@@ -141,6 +141,11 @@ type device struct {
 	dua    *sipgo.DialogUA
 	conn   net.PacketConn
 	addr   *net.UDPAddr
+	// tls: the device speaks to the switch over TLS (tls_test.go);
+	// transports has the transport of the last request of each method
+	// it received.
+	tls        bool
+	transports sync.Map
 
 	mode  atomic.Value // what to do with an INVITE: answer, busy, reject, ring, unavailable
 	mu    sync.Mutex
@@ -191,25 +196,7 @@ func newDevice(t testing.TB, user, mode string) *device {
 		calls: map[string]*devCall{}, in: make(chan *devCall, 16)}
 	d.dua = &sipgo.DialogUA{Client: client, ContactHDR: sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: "127.0.0.1", Port: addr.Port}}}
 	d.mode.Store(mode)
-	srv.OnInvite(d.onInvite)
-	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
-		if c := d.call(req.CallID().Value()); c != nil && c.srv != nil {
-			_ = c.srv.ReadAck(req, tx)
-		}
-	})
-	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
-		c := d.call(req.CallID().Value())
-		if c == nil {
-			_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "No Call", nil))
-			return
-		}
-		if c.srv != nil {
-			_ = c.srv.ReadBye(req, tx)
-		} else {
-			_ = c.cli.ReadBye(req, tx)
-		}
-		c.end()
-	})
+	d.handle(srv)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = srv.ServeUDP(conn) }()
 	if err := waitServing(ua, addr.String()); err != nil {
@@ -226,6 +213,31 @@ func newDevice(t testing.TB, user, mode string) *device {
 		ua.Close()
 	})
 	return d
+}
+
+// handle serves the device's requests on srv.
+func (d *device) handle(srv *sipgo.Server) {
+	srv.OnInvite(d.onInvite)
+	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
+		d.transports.Store(req.Method, req.Transport())
+		if c := d.call(req.CallID().Value()); c != nil && c.srv != nil {
+			_ = c.srv.ReadAck(req, tx)
+		}
+	})
+	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+		d.transports.Store(req.Method, req.Transport())
+		c := d.call(req.CallID().Value())
+		if c == nil {
+			_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "No Call", nil))
+			return
+		}
+		if c.srv != nil {
+			_ = c.srv.ReadBye(req, tx)
+		} else {
+			_ = c.cli.ReadBye(req, tx)
+		}
+		c.end()
+	})
 }
 
 func (d *device) call(id string) *devCall {
@@ -297,6 +309,7 @@ func (c *devCall) sendRTP(n int) {
 }
 
 func (d *device) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	d.transports.Store(req.Method, req.Transport())
 	offer, err := parseSDP(req.Body())
 	if err != nil {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable", nil))
@@ -364,13 +377,18 @@ func (d *device) register(sw *Switch, password string) {
 func (d *device) registerContact(sw *Switch, password string, port int) {
 	d.pass = password
 	d.t.Helper()
-	req := sip.NewRequest(sip.REGISTER, sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: sw.Addr().Port})
+	req := sip.NewRequest(sip.REGISTER, d.switchURI(sw, ""))
 	aor := sip.Uri{Scheme: "sip", User: d.user, Host: "127.0.0.1"}
 	fp := sip.NewParams()
 	fp.Add("tag", randomHex(4))
 	req.AppendHeader(&sip.FromHeader{Address: aor, Params: fp})
 	req.AppendHeader(&sip.ToHeader{Address: aor, Params: sip.NewParams()})
-	req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: d.user, Host: "127.0.0.1", Port: port}})
+	contact := sip.Uri{Scheme: "sip", User: d.user, Host: "127.0.0.1", Port: port}
+	if d.tls {
+		contact.UriParams = sip.NewParams()
+		contact.UriParams.Add("transport", "tls")
+	}
+	req.AppendHeader(&sip.ContactHeader{Address: contact})
 	req.AppendHeader(sip.NewHeader("Expires", "300"))
 	ctx, cancel := context.WithTimeout(bg, 5*time.Second)
 	defer cancel()
@@ -383,13 +401,22 @@ func (d *device) registerContact(sw *Switch, password string, port int) {
 	}
 }
 
+// switchURI is sip:USER@ the switch's address (its TLS one for a TLS
+// device).
+func (d *device) switchURI(sw *Switch, user string) sip.Uri {
+	if d.tls {
+		return sw.contactURI(user, TransportTLS, sw.TLSAddr().Port)
+	}
+	return sip.Uri{Scheme: "sip", User: user, Host: "127.0.0.1", Port: sw.Addr().Port}
+}
+
 // invite calls the switch as a customer dialling to; the returned call's
 // cli is set and answered is closed when the switch answers (or the
 // INVITE fails, with the error on result).
 func (d *device) invite(sw *Switch, from, to string) (*devCall, chan error) {
 	d.t.Helper()
 	call := d.newRTP()
-	uri := sip.Uri{Scheme: "sip", User: to, Host: "127.0.0.1", Port: sw.Addr().Port}
+	uri := d.switchURI(sw, to)
 	req := sip.NewRequest(sip.INVITE, uri)
 	fp := sip.NewParams()
 	fp.Add("tag", randomHex(4))

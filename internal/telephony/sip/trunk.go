@@ -21,8 +21,16 @@ type Trunk struct {
 	// Name identifies the trunk in logs and in OriginateRequest.Tags["trunk"].
 	Name string
 	// Address is the trunk's SIP address, "host:port" or "host" (port
-	// 5060). Outbound INVITEs go there.
+	// 5060, 5061 over TLS). Outbound INVITEs go there.
 	Address string
+	// Transport is TransportUDP ("" too) or TransportTLS: over TLS the
+	// switch connects to Address and verifies the carrier's certificate
+	// for Address's host (against Options.TLS.RootCAs, else the system's
+	// roots), and takes the trunk's calls only over TLS, from any port of
+	// its host (a TLS connection's source port is the carrier's choice).
+	// A UDP trunk's calls are taken over UDP only. TLS needs the switch's
+	// TLSListen: without it the trunk's calls and REGISTERs fail (errNoTLS).
+	Transport string
 	// Username and Password answer the trunk's digest challenges (401 or
 	// 407) to our INVITEs. Empty Password: challenges fail the call.
 	Username, Password string
@@ -56,7 +64,8 @@ type Trunk struct {
 	RegisterExpires time.Duration
 
 	host string
-	port int             // 0: none given (5060 outbound, any port inbound)
+	port int             // 0: none given (5060 or 5061 outbound, any port inbound)
+	tls  bool            // Transport is TransportTLS
 	dids map[string]bool // normalized DIDs
 }
 
@@ -81,6 +90,14 @@ func prepareTrunks(in []Trunk) ([]Trunk, error) {
 			return nil, fmt.Errorf("%s: Address %q: %v", where, t.Address, err)
 		}
 		t.host, t.port = host, port
+		switch strings.ToLower(t.Transport) {
+		case "", TransportUDP:
+			t.Transport = TransportUDP
+		case TransportTLS:
+			t.Transport, t.tls = TransportTLS, true
+		default:
+			return nil, fmt.Errorf("%s: Transport %q is not udp or tls", where, t.Transport)
+		}
 		if t.Register {
 			if t.Username == "" {
 				return nil, fmt.Errorf("%s: %w", where, errNoRegisterUser)
@@ -174,17 +191,36 @@ func cleanNumber(s string) (string, bool) {
 
 // outboundAddr is where the trunk's INVITEs go.
 func (t *Trunk) outboundAddr() (string, int) {
-	if t.port == 0 {
-		return t.host, defaultSIPPort
+	switch {
+	case t.port != 0:
+		return t.host, t.port
+	case t.tls:
+		return t.host, DefaultTLSPort
 	}
-	return t.host, t.port
+	return t.host, defaultSIPPort
 }
 
-// sends reports whether an INVITE from src ("ip:port") comes from the
-// trunk. A carrier we register with sends its calls too.
-func (t *Trunk) sends(src string) bool {
+// uri is sip:USER@ the trunk's outbound address, with ;transport=tls for
+// a TLS trunk (what makes sipgo send it over TLS).
+func (t *Trunk) uri(user string) sip.Uri {
+	host, port := t.outboundAddr()
+	u := sip.Uri{Scheme: "sip", User: user, Host: host, Port: port}
+	if t.tls {
+		u.UriParams = sip.NewParams()
+		u.UriParams.Add("transport", TransportTLS)
+	}
+	return u
+}
+
+// sends reports whether an INVITE from src ("ip:port") over transport
+// (sipgo's "UDP" or "TLS") comes from the trunk. A carrier we register
+// with sends its calls too.
+func (t *Trunk) sends(src, transport string) bool {
 	if !t.Inbound && !t.Register {
 		return false
+	}
+	if t.tls != isTLS(transport) {
+		return false // a TLS trunk's host must not get in over UDP, which is forged easily
 	}
 	host, port, err := net.SplitHostPort(src)
 	if err != nil {
@@ -193,7 +229,7 @@ func (t *Trunk) sends(src string) bool {
 	if !sameHost(host, t.host) {
 		return false
 	}
-	return t.port == 0 || port == strconv.Itoa(t.port)
+	return t.tls || t.port == 0 || port == strconv.Itoa(t.port)
 }
 
 func sameHost(a, b string) bool {
@@ -215,7 +251,7 @@ func (s *Switch) inboundTrunk(req *sip.Request) *Trunk {
 // the slice, never changes it, so the *Trunk stays valid after unlocking.
 func (s *Switch) inboundTrunkLocked(req *sip.Request) *Trunk {
 	for i := range s.opt.Trunks {
-		if s.opt.Trunks[i].sends(req.Source()) {
+		if s.opt.Trunks[i].sends(req.Source(), req.Transport()) {
 			return &s.opt.Trunks[i]
 		}
 	}
@@ -300,11 +336,14 @@ func (s *Switch) parseDest(to string, tags map[string]string) (dest, error) {
 		}
 		return dest{kind: toStation, station: name}, nil
 	case strings.HasPrefix(to, "sips:"):
-		return dest{}, fmt.Errorf("%w: %q: the switch speaks SIP over UDP only", telephony.ErrNotSupported, to)
+		return dest{}, fmt.Errorf("%w: %q: sips: URIs are not supported (use sip: with ;transport=tls)", telephony.ErrNotSupported, to)
 	case strings.HasPrefix(to, "sip:"):
 		var u sip.Uri
 		if len(to) > 512 || sip.ParseUri(to, &u) != nil || u.Host == "" || u.Scheme != "sip" || u.Wildcard {
 			return dest{}, bad("not a SIP URI")
+		}
+		if tp, _ := u.UriParams.Get("transport"); tp != "" && !strings.EqualFold(tp, TransportUDP) && !isTLS(tp) {
+			return dest{}, fmt.Errorf("%w: %q: the switch speaks SIP over UDP and TLS only", telephony.ErrNotSupported, to)
 		}
 		return dest{kind: toURI, uri: u}, nil
 	}
@@ -353,6 +392,10 @@ type dialReq struct {
 	user     string // digest credentials for challenges
 	pass     string
 	ring     time.Duration
+	// tls sends the INVITE, and so the whole dialog, over TLS; dest, when
+	// set, is where to (a TLS station: the connection it registered on).
+	tls  bool
+	dest string
 	// what the leg's Ringing event shows
 	evFrom, evTo string
 }
@@ -382,16 +425,22 @@ func (s *Switch) place(d dest, req telephony.OriginateRequest, origin *leg) (*le
 			s.end(l, telephony.CauseFailed)
 			return l, nil
 		}
-		return s.dial(dialReq{
+		dr := dialReq{
 			target:   target,
 			to:       sip.Uri{Scheme: "sip", User: d.station, Host: target.Host, Port: target.Port},
 			from:     sip.Uri{Scheme: "sip", User: from, Host: s.ip, Port: s.port},
 			fromName: req.CallerName, ring: ring, evFrom: from, evTo: req.To,
-		}, origin)
+		}
+		if isTLS(contacts[0].Transport) {
+			// Through the connection it registered on: its Contact is
+			// seldom a place we can connect to (tls.go).
+			dr.tls, dr.dest = true, contacts[0].Source
+		}
+		return s.dial(dr, origin)
 	case toTrunk:
 		t := d.trunk
-		host, port := t.outboundAddr()
-		target := sip.Uri{Scheme: "sip", User: d.number, Host: host, Port: port}
+		host, _ := t.outboundAddr()
+		target := t.uri(d.number)
 		caller := req.From
 		if n, ok := t.e164(caller); ok {
 			caller = n
@@ -402,8 +451,8 @@ func (s *Switch) place(d dest, req telephony.OriginateRequest, origin *leg) (*le
 				caller = n
 			}
 		}
-		dr := dialReq{target: target, to: target, fromName: req.CallerName,
-			user: t.Username, pass: t.Password, ring: ring, evFrom: req.From, evTo: req.To}
+		dr := dialReq{target: target, to: sip.Uri{Scheme: "sip", User: target.User, Host: target.Host, Port: target.Port},
+			fromName: req.CallerName, user: t.Username, pass: t.Password, ring: ring, tls: t.tls, evFrom: req.From, evTo: req.To}
 		if dr.user == "" {
 			dr.user = caller
 		}
@@ -426,6 +475,9 @@ func (s *Switch) place(d dest, req telephony.OriginateRequest, origin *leg) (*le
 		dr := dialReq{target: target, to: sip.Uri{Scheme: "sip", User: target.User, Host: target.Host, Port: target.Port},
 			from:     sip.Uri{Scheme: "sip", User: from, Host: s.ip, Port: s.port},
 			fromName: req.CallerName, ring: ring, evFrom: req.From, evTo: req.To}
+		if tp, _ := target.UriParams.Get("transport"); isTLS(tp) {
+			dr.tls = true
+		}
 		// A URI at a trunk's host answers its challenges with the trunk's credentials.
 		for i := range s.opt.Trunks {
 			if t := &s.opt.Trunks[i]; t.Password != "" && sameHost(t.host, target.Host) {
@@ -442,11 +494,26 @@ const dialResolveTimeout = 2 * time.Second
 
 // dial sends the INVITE and starts waiting for the answer. Needs s.mu.
 func (s *Switch) dial(d dialReq, origin *leg) (*leg, error) {
+	dua := s.dua
+	if d.tls {
+		if s.tls == nil {
+			return nil, fmt.Errorf("sip: invite %s: %w", d.target.String(), errNoTLS)
+		}
+		dua = s.tls.dua
+	}
 	med, err := newRTPLeg(&s.pool, s.ip)
 	if err != nil {
 		return nil, err
 	}
 	inv := sip.NewRequest(sip.INVITE, d.target)
+	if d.tls {
+		inv.SetTransport("TLS")
+	} else {
+		inv.SetTransport("UDP") // whatever transport a Contact names: UDP is what we have besides TLS
+	}
+	if d.dest != "" {
+		inv.SetDestination(d.dest)
+	}
 	fp := sip.NewParams()
 	fp.Add("tag", randomHex(8))
 	inv.AppendHeader(&sip.FromHeader{DisplayName: d.fromName, Address: d.from, Params: fp})
@@ -461,11 +528,11 @@ func (s *Switch) dial(d dialReq, origin *leg) (*leg, error) {
 	// Contact a phone registered) with this context: bounded, since the
 	// switch's lock is held meanwhile. The transaction does not keep it.
 	ctx, cancel := context.WithTimeout(context.Background(), dialResolveTimeout)
-	dlg, err := s.dua.WriteInvite(ctx, inv)
+	dlg, err := dua.WriteInvite(ctx, inv)
 	cancel()
 	if err != nil {
 		med.Close()
-		return nil, fmt.Errorf("sip: invite %s: %w", d.target.String(), err)
+		return nil, fmt.Errorf("sip: invite %s: %w", d.target.String(), tlsHint(err))
 	}
 	l := s.newLeg(false, inv.CallID().Value())
 	l.state, l.cli, l.med, l.from, l.to = stOriginated, dlg, med, d.evFrom, d.evTo

@@ -31,6 +31,8 @@ const texts = {
     trunkRegisterHint: 'Uses the digest user and password; the carrier then sends its calls to this switch.',
     trunkRegistration: 'Registration', trunkRegOn: 'on', trunkRegRegistering: 'registering…',
     trunkRegRegistered: 'registered until {time}', trunkRegFailed: 'failed: {error} (retry {time})',
+    trunkTransport: 'Transport', trunkUdp: 'UDP', trunkTls: 'TLS (encrypted signalling)',
+    trunkTransportHint: 'TLS: port 5061 unless the address names one; the carrier\'s certificate is verified. Needs sip_tls_listen on this server. Audio is not encrypted.',
     recConversation: 'Conversation id', recShow: 'Show recordings', recNone: 'No recordings for this conversation.',
     recStart: 'Started', recDuration: 'Duration', recParticipant: 'Participant', recPlay: 'Play', recStopPlaying: 'Stop', recDownload: 'Download',
     recIntro: 'Recordings are stereo WAV files: left is what the recorded party said, right what it heard.',
@@ -50,6 +52,8 @@ const texts = {
     trunkRegisterHint: 'Usa el usuario y la contraseña digest; el operador envía entonces sus llamadas a esta centralita.',
     trunkRegistration: 'Registro', trunkRegOn: 'sí', trunkRegRegistering: 'registrando…',
     trunkRegRegistered: 'registrada hasta {time}', trunkRegFailed: 'fallido: {error} (reintento {time})',
+    trunkTransport: 'Transporte', trunkUdp: 'UDP', trunkTls: 'TLS (señalización cifrada)',
+    trunkTransportHint: 'TLS: puerto 5061 salvo que la dirección indique otro; se verifica el certificado del operador. Requiere sip_tls_listen en este servidor. El audio no va cifrado.',
     recConversation: 'Id de la conversación', recShow: 'Ver grabaciones', recNone: 'Esta conversación no tiene grabaciones.',
     recStart: 'Inicio', recDuration: 'Duración', recParticipant: 'Participante', recPlay: 'Escuchar', recStopPlaying: 'Parar', recDownload: 'Descargar',
     recIntro: 'Las grabaciones son WAV estéreo: a la izquierda lo que dijo la parte grabada, a la derecha lo que oyó.',
@@ -82,7 +86,7 @@ export function parseDids(text, queues) {
 }
 
 const emptyTrunk = { name: '', address: '', username: '', password: '', clearPassword: false, defaultCountry: 'ES', callerId: '', dids: '',
-  register: false, registerExpires: '3600' };
+  register: false, registerExpires: '3600', transport: 'udp' };
 
 // trunkValues fills the form from a listed trunk. The password is never
 // returned: empty on PUT keeps the stored one (clearPassword removes it).
@@ -90,7 +94,7 @@ function trunkValues(tr, queueName) {
   return { ...emptyTrunk, name: tr.name, address: tr.address, username: tr.username || '',
     defaultCountry: tr.defaultCountry || '', callerId: tr.callerId || '',
     dids: (tr.dids || []).map((d) => `${d.number} = ${queueName(d.queueId)}`).join('\n'),
-    register: !!tr.register, registerExpires: String(tr.registerExpires || 3600) };
+    register: !!tr.register, registerExpires: String(tr.registerExpires || 3600), transport: tr.transport || 'udp' };
 }
 
 const when = (iso) => new Date(iso).toLocaleString(getLang());
@@ -140,7 +144,8 @@ export function TrunksSection({ isAdmin }) {
       // registerExpires always goes: PUT replaces the trunk, and the time
       // is kept for when registering is turned on again.
       const body = { name: values.name, address: values.address, defaultCountry: values.defaultCountry,
-        dids: parseDids(values.dids, queues), register: values.register, registerExpires: Number(values.registerExpires) || 0 };
+        dids: parseDids(values.dids, queues), register: values.register, registerExpires: Number(values.registerExpires) || 0,
+        transport: values.transport };
       if (values.username) body.username = values.username;
       if (values.password) body.password = values.password;
       if (values.callerId) body.callerId = values.callerId;
@@ -204,6 +209,14 @@ export function TrunksSection({ isAdmin }) {
     ${isAdmin && html`<form class="create" onSubmit=${submit} aria-label=${editing ? tt('editTrunk') : tt('createTrunk')}>
       ${field('name', 'name', 'text', true)}
       ${field('address', 'trunkAddress', 'text', true)}
+      <label><span id="trunk-transport-label">${tt('trunkTransport')}</span>
+        <select name="transport" value=${values.transport} onChange=${set('transport')}
+          aria-labelledby="trunk-transport-label" aria-describedby="trunk-transport-hint"
+          aria-invalid=${invalid.has('transport') ? 'true' : undefined}>
+          <option value="udp">${tt('trunkUdp')}</option>
+          <option value="tls">${tt('trunkTls')}</option>
+        </select>
+        <small class="hint" id="trunk-transport-hint">${tt('trunkTransportHint')}</small></label>
       ${field('username', 'trunkUser')}
       ${field('password', 'trunkPassword', 'password', false, editing ? tt('trunkPasswordKeep') : '')}
       ${editing?.hasPassword && html`<label class="check"><input type="checkbox" name="clearPassword" checked=${values.clearPassword}
@@ -239,7 +252,7 @@ export function TrunksSection({ isAdmin }) {
           ${isAdmin && html`<th scope="col"><span class="visually-hidden">${t('actions')}</span></th>`}
         </tr></thead>
         <tbody>${trunks.map((tr) => html`<tr key=${tr.id}>
-          <td>${tr.name}</td><td>${tr.address}</td><td>${tr.username || '—'}</td>
+          <td>${tr.name}</td><td>${tr.address}${tr.transport === 'tls' ? ' (TLS)' : ''}</td><td>${tr.username || '—'}</td>
           <td>${tr.hasPassword ? tt('trunkPasswordSet') : tt('trunkNoPassword')}</td>
           <td>${tr.defaultCountry || '—'}</td><td>${tr.callerId || '—'}</td>
           <td>${(tr.dids || []).length === 0 ? '—' : html`<ul class="dids">${tr.dids.map((d) => html`<li key=${d.number}>${d.number} → ${queueName(d.queueId)}</li>`)}</ul>`}</td>
