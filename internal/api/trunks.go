@@ -42,6 +42,7 @@ type Trunk struct {
 	Name           string     `json:"name"`
 	Address        string     `json:"address" doc:"host or host:port of the carrier's SIP server (port 5060 over UDP, 5061 over TLS when none is given). INVITEs from it are customer calls; outbound calls go there."`
 	Transport      string     `json:"transport" enum:"udp,tls" doc:"udp, or tls: SIP over TLS to address, the carrier's certificate verified against the system's roots; its calls are taken over TLS only (needs the switch's sip_tls_listen)."`
+	SRTP           bool       `json:"srtp" doc:"Calls out through the trunk offer encrypted audio (SRTP, RTP/SAVP with SDES keys) and end if the carrier answers plain RTP. Only with transport tls."`
 	Username       string     `json:"username,omitempty" doc:"Digest user for calls out through the trunk."`
 	HasPassword    bool       `json:"hasPassword"`
 	DefaultCountry string     `json:"defaultCountry,omitempty" doc:"ISO 3166 alpha-2 country national numbers are read in."`
@@ -70,6 +71,8 @@ type TrunkInput struct {
 	Register       bool       `json:"register,omitempty" doc:"Register with the carrier; needs username and a password (given here or stored)."`
 	// Checked by the domain, whose message says what each one means.
 	Transport string `json:"transport,omitempty" maxLength:"8" doc:"udp (default) or tls: SIP over TLS to address (port 5061 when none is given), the carrier's certificate verified; needs the switch's sip_tls_listen. PUT replaces it: leaving it out means udp."`
+	// Needs transport tls: the domain says so (400 on srtp).
+	SRTP bool `json:"srtp,omitempty" doc:"Encrypt the audio of calls out through the trunk: offer SRTP (RTP/SAVP, AES_CM_128_HMAC_SHA1_80 with an SDES key) and end a call the carrier answers in plain RTP. Needs transport tls (the keys travel in the SDP). Calls in from the trunk are encrypted whenever the carrier offers SRTP. PUT replaces it: leaving it out means false."`
 	// The range is the domain's to check, with a message that says why.
 	RegisterExpires int    `json:"registerExpires,omitempty" doc:"Seconds of registration asked of the carrier, 60 to 86400; default 3600."`
 	ID              string `json:"id,omitempty" readOnly:"true"`
@@ -79,7 +82,7 @@ type TrunkInput struct {
 func (in TrunkInput) domain() trunk.Input {
 	out := trunk.Input{Name: in.Name, Address: in.Address, Username: in.Username, Password: in.Password, ClearPassword: in.ClearPassword,
 		DefaultCountry: in.DefaultCountry, CallerID: in.CallerID, Register: in.Register, RegisterExpires: in.RegisterExpires,
-		Transport: in.Transport}
+		Transport: in.Transport, SRTP: in.SRTP}
 	for _, d := range in.DIDs {
 		out.DIDs = append(out.DIDs, trunk.DID{Number: d.Number, QueueID: d.QueueID})
 	}
@@ -91,7 +94,7 @@ const trunksPath = "/api/v2/telephony/sip/trunks"
 // trunkOut shapes a trunk; live are the switch's registrations by trunk
 // name (nil without the SIP switch).
 func trunkOut(t trunk.Trunk, live map[string]TrunkRegistration) Trunk {
-	out := Trunk{ID: t.ID, Name: t.Name, Address: t.Address, Transport: t.Transport, Username: t.Username, HasPassword: t.HasPassword,
+	out := Trunk{ID: t.ID, Name: t.Name, Address: t.Address, Transport: t.Transport, SRTP: t.SRTP, Username: t.Username, HasPassword: t.HasPassword,
 		DefaultCountry: t.DefaultCountry, CallerID: t.CallerID, DIDs: []TrunkDID{},
 		Register: t.Register, RegisterExpires: t.RegisterExpires,
 		DateCreated: Time(t.Created), DateModified: Time(t.Modified), SelfURI: trunksPath + "/" + t.ID}

@@ -207,3 +207,39 @@ func TestTrunksTransport(t *testing.T) {
 		t.Fatalf("PUT without transport: %v", tr)
 	}
 }
+
+// srtp: false unless asked, true with transport tls (read back), refused
+// over udp naming the field; PUT without it turns it off.
+func TestTrunksSRTP(t *testing.T) {
+	e := startEnv(t, apptest.Options{RateLimit: 100000})
+	admin := e.token(t, pAdmin)
+	const base = "/api/v2/telephony/sip/trunks"
+	tr := e.must(t, 200, "POST", base, admin, map[string]any{"name": "S", "address": "192.0.2.50", "transport": "tls"}).obj(t)
+	if tr["srtp"] != false {
+		t.Fatalf("default srtp: %v", tr)
+	}
+	id := tr["id"].(string)
+	tr = e.must(t, 200, "PUT", base+"/"+id, admin, map[string]any{"name": "S", "address": "192.0.2.50", "transport": "tls", "srtp": true}).obj(t)
+	if tr["srtp"] != true {
+		t.Fatalf("srtp: %v", tr)
+	}
+	if got := e.must(t, 200, "GET", base+"/"+id, admin, nil).obj(t); got["srtp"] != true {
+		t.Fatalf("read back: %v", got)
+	}
+	r := e.send(t, "POST", base, admin, map[string]any{"name": "U", "address": "192.0.2.51", "srtp": true})
+	b := errorBody(t, r, 400, "")
+	found := false
+	for _, d := range b["details"].([]any) {
+		d := d.(map[string]any)
+		if d["fieldName"] == "srtp" && strings.Contains(d["message"].(string), "needs transport tls") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("srtp over udp: no detail on srtp: %s", r)
+	}
+	tr = e.must(t, 200, "PUT", base+"/"+id, admin, map[string]any{"name": "S", "address": "192.0.2.50", "transport": "tls"}).obj(t)
+	if tr["srtp"] != false {
+		t.Fatalf("PUT without srtp: %v", tr)
+	}
+}

@@ -94,7 +94,8 @@ func (a *App) sipTrunks(ctx context.Context) ([]sip.Trunk, error) {
 		// a number that routes nowhere is rejected there.
 		out[i] = sip.Trunk{Name: t.Name, Address: t.Address, Username: t.Username, Password: t.Password,
 			Country: t.DefaultCountry, CallerID: t.CallerID, Inbound: true,
-			Register: t.Register, RegisterExpires: time.Duration(t.RegisterExpires) * time.Second, Transport: t.Transport}
+			Register: t.Register, RegisterExpires: time.Duration(t.RegisterExpires) * time.Second, Transport: t.Transport,
+			SRTP: t.SRTP}
 	}
 	return out, nil
 }

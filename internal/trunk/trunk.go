@@ -6,8 +6,8 @@
 // national numbers as E.164, a caller id, and its inbound numbers (DIDs),
 // each routed to a queue. A trunk may also REGISTER with its carrier (with
 // the same credentials, at its address) so that the carrier sends its calls
-// to the switch. It speaks SIP over UDP or over TLS (Transport). Every
-// change commits an event
+// to the switch. It speaks SIP over UDP or over TLS (Transport), and over
+// TLS may encrypt its calls' audio (SRTP). Every change commits an event
 // (v2.telephony.sip.trunks.{id}); the application reloads the switch's
 // trunks when it sees one.
 package trunk
@@ -71,8 +71,12 @@ type Trunk struct {
 	// seconds, so that the carrier sends the trunk's calls to it.
 	Register        bool
 	RegisterExpires int
-	Created         time.Time
-	Modified        time.Time
+	// SRTP: calls out through the trunk offer encrypted audio (RTP/SAVP,
+	// SDES keys) and end if the carrier answers in the clear. Only with
+	// TransportTLS: the keys travel in the SDP.
+	SRTP     bool
+	Created  time.Time
+	Modified time.Time
 }
 
 // Transports a trunk speaks SIP over.
@@ -92,7 +96,8 @@ type Live struct {
 
 // Input creates or replaces a trunk. An empty Password on update keeps the
 // current one; ClearPassword removes it. RegisterExpires 0 means
-// DefaultRegisterExpires; Transport "" means TransportUDP.
+// DefaultRegisterExpires; Transport "" means TransportUDP. SRTP needs
+// TransportTLS.
 type Input struct {
 	Name, Address, Username, Password, DefaultCountry, CallerID string
 	Transport                                                   string
@@ -100,6 +105,7 @@ type Input struct {
 	DIDs                                                        []DID
 	Register                                                    bool
 	RegisterExpires                                             int
+	SRTP                                                        bool
 }
 
 // Events is what trunks need of the outbox.
@@ -213,6 +219,9 @@ func (s *Service) validate(ctx context.Context, in *Input, hasPassword bool) err
 	default:
 		c.Add("transport", "must be udp or tls (SIP over TLS, port 5061 by default), got %q", in.Transport)
 	}
+	if in.SRTP && in.Transport != TransportTLS {
+		c.Add("srtp", "needs transport tls: the audio keys travel in the SIP messages, which anyone on the path reads over UDP")
+	}
 	if len(in.Password) > maxPassword {
 		c.Add("password", "must be at most %d characters", maxPassword)
 	}
@@ -322,9 +331,9 @@ func (s *Service) Create(ctx context.Context, in Input) (Trunk, error) {
 			return problem.Conflictf("", "there are %d trunks already, the most this installation keeps", n)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO sip_trunks (id, name, address, username, password, default_country, caller_id,
-			register_enabled, register_expires, transport, created_at, modified_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`, id, in.Name, in.Address, in.Username, sealed, in.DefaultCountry, in.CallerID,
-			in.Register, in.RegisterExpires, in.Transport, now)
+			register_enabled, register_expires, transport, srtp, created_at, modified_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)`, id, in.Name, in.Address, in.Username, sealed, in.DefaultCountry, in.CallerID,
+			in.Register, in.RegisterExpires, in.Transport, in.SRTP, now)
 		if store.IsUniqueViolation(err) {
 			return problem.Duplicatef("name", "a trunk named %q already exists", in.Name)
 		}
@@ -398,18 +407,18 @@ func (s *Service) Update(ctx context.Context, id string, in Input) (Trunk, error
 	}
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		q := `UPDATE sip_trunks SET name = $1, address = $2, username = $3, default_country = $4, caller_id = $5,
-			register_enabled = $6, register_expires = $7, transport = $8, modified_at = $9 WHERE id = $10`
+			register_enabled = $6, register_expires = $7, transport = $8, srtp = $9, modified_at = $10 WHERE id = $11`
 		args := []any{in.Name, in.Address, in.Username, in.DefaultCountry, in.CallerID, in.Register, in.RegisterExpires, in.Transport,
-			store.Millis(s.clock.Now()), id}
+			in.SRTP, store.Millis(s.clock.Now()), id}
 		switch {
 		case in.ClearPassword:
-			q = strings.Replace(q, "modified_at = $9", "modified_at = $9, password = ''", 1)
+			q = strings.Replace(q, "modified_at = $10", "modified_at = $10, password = ''", 1)
 		case in.Password != "":
 			sealed, err := s.box.Seal(in.Password)
 			if err != nil {
 				return err
 			}
-			q = strings.Replace(q, "modified_at = $9", "modified_at = $9, password = $11", 1)
+			q = strings.Replace(q, "modified_at = $10", "modified_at = $10, password = $12", 1)
 			args = append(args, sealed)
 		}
 		res, err := tx.ExecContext(ctx, q, args...)
@@ -454,14 +463,14 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 }
 
 const columns = `id, name, address, username, password, default_country, caller_id, register_enabled, register_expires, transport,
-	created_at, modified_at`
+	srtp, created_at, modified_at`
 
 func scan(row interface{ Scan(...any) error }) (Trunk, string, error) {
 	var t Trunk
 	var sealed string
 	var created, modified int64
 	if err := row.Scan(&t.ID, &t.Name, &t.Address, &t.Username, &sealed, &t.DefaultCountry, &t.CallerID,
-		&t.Register, &t.RegisterExpires, &t.Transport, &created, &modified); err != nil {
+		&t.Register, &t.RegisterExpires, &t.Transport, &t.SRTP, &created, &modified); err != nil {
 		return Trunk{}, "", err
 	}
 	t.HasPassword = sealed != ""

@@ -157,6 +157,8 @@ func TestValidation(t *testing.T) {
 			{Input{Name: "x", Address: "h", RegisterExpires: -1}, "registerExpires"},
 			{Input{Name: "x", Address: "h", Transport: "tcp"}, "transport"},
 			{Input{Name: "x", Address: "h", Transport: "sips"}, "transport"},
+			{Input{Name: "x", Address: "h", SRTP: true}, "srtp"},
+			{Input{Name: "x", Address: "h", Transport: "udp", SRTP: true}, "srtp"},
 		} {
 			_, err := s.Create(context.Background(), tc.in)
 			ps := problem.All(err)
@@ -259,6 +261,41 @@ func TestTransportSetting(t *testing.T) {
 			t.Fatal(err)
 		}
 		if old, err := s.Get(ctx, "33333333-3333-4333-8333-333333333333"); err != nil || old.Transport != TransportUDP {
+			t.Fatalf("old row %+v %v", old, err)
+		}
+	})
+}
+
+// SRTP is stored on both stores: off by default (and for trunks from
+// before it existed), on only with transport tls; over UDP it is refused
+// on srtp saying why, and a refused update changes nothing.
+func TestSRTPSetting(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := newService(t, db)
+		tr, err := s.Create(ctx, Input{Name: "Sec", Address: "192.0.2.1", Transport: "tls", SRTP: true})
+		if err != nil || !tr.SRTP || tr.Transport != TransportTLS {
+			t.Fatalf("create with srtp %+v %v", tr, err)
+		}
+		if live, err := s.Live(ctx); err != nil || !live[0].SRTP {
+			t.Fatalf("live %+v %v", live, err)
+		}
+		_, err = s.Update(ctx, tr.ID, Input{Name: "Sec", Address: "192.0.2.1", SRTP: true})
+		if ps := problem.All(err); len(ps) != 1 || ps[0].Field != "srtp" || !strings.Contains(ps[0].Message, "needs transport tls") {
+			t.Fatalf("srtp over udp: %v", err)
+		}
+		if got, _ := s.Get(ctx, tr.ID); !got.SRTP || got.Transport != TransportTLS {
+			t.Fatalf("a refused update changed the trunk: %+v", got)
+		}
+		tr, err = s.Update(ctx, tr.ID, Input{Name: "Sec", Address: "192.0.2.1", Transport: "tls"})
+		if err != nil || tr.SRTP {
+			t.Fatalf("update without srtp %+v %v", tr, err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO sip_trunks (id, name, address, username, password, default_country, caller_id, created_at, modified_at)
+			VALUES ('44444444-4444-4444-8444-444444444444', 'Old', '192.0.2.9', '', '', '', '', 0, 0)`); err != nil {
+			t.Fatal(err)
+		}
+		if old, err := s.Get(ctx, "44444444-4444-4444-8444-444444444444"); err != nil || old.SRTP {
 			t.Fatalf("old row %+v %v", old, err)
 		}
 	})

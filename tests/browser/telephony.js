@@ -7,10 +7,11 @@
 // numbers; adds a trunk whose numbers name an unknown queue (the error),
 // one that registers with the carrier without credentials (the server's
 // error), then a good one that registers over TLS (the transport select,
-// udp by default, with its hint; listed with its registration on and
-// "(TLS)", its password never shown), edits its caller id (the form comes
-// prefilled, the register box ticked with its time, TLS selected, the
-// password left empty keeps the stored one), and deletes it. Then opens Recordings, which lists the latest recordings
+// udp by default, with its hint; the SRTP box only offered with TLS, with
+// its hint; listed with its registration on and "(TLS, SRTP)", its password
+// never shown), edits its caller id (the form comes prefilled, the register
+// box ticked with its time, TLS selected and SRTP ticked, the password left
+// empty keeps the stored one), and deletes it. Then opens Recordings, which lists the latest recordings
 // without typing an id: the conversation CONVERSATION_ID (a call the Go test
 // recorded on the simulated switch) is there and its recording plays (the
 // WAV decoded by Web Audio lasts the 5 s recorded); filtering by that id
@@ -95,14 +96,21 @@ async function main() {
     check((await transport.inputValue()) === 'udp', `the default transport: ${await transport.inputValue()}`);
     const thint = await transport.getAttribute('aria-describedby');
     check(thint && (await page.locator(`#${thint}`).innerText()).includes('sip_tls_listen'), `the transport hint: ${thint}`);
+    const srtp = form.getByLabel('Encrypt audio (SRTP)', { exact: true });
+    check((await srtp.count()) === 0, 'the SRTP box is offered with UDP');
     await transport.selectOption('tls');
+    await visible(srtp, 'the SRTP box with TLS');
+    check(!(await srtp.isChecked()), 'the SRTP box is ticked on a new trunk');
+    const shint = await srtp.getAttribute('aria-describedby');
+    check(shint && (await page.locator(`#${shint}`).innerText()).includes('unencrypted audio'), `the SRTP hint: ${shint}`);
+    await srtp.check();
     await form.getByRole('button', { name: 'Add trunk', exact: true }).click();
     await visible(panel.getByRole('status').filter({ hasText: 'Created.' }), 'the "Created." status');
     const row = panel.getByRole('row').filter({ has: page.getByRole('cell', { name: 'Carrier B', exact: true }) });
     await visible(row, 'row "Carrier B"');
     const text = await row.innerText();
     check(text.includes('+34910000077 → Soporte') && text.includes('3001 → Ventas') && !text.includes('browser-secret'), `row "Carrier B": ${text}`);
-    check(text.includes('192.0.2.20:5060 (TLS)'), `row "Carrier B" does not show TLS: ${text}`);
+    check(text.includes('192.0.2.20:5060 (TLS, SRTP)'), `row "Carrier B" does not show TLS and SRTP: ${text}`);
     check(!(await page.content()).includes('browser-secret'), 'the password is on the page');
     // The simulated switch registers nothing: the column says it is on.
     await visible(row.locator('td[data-registration="on"]').filter({ hasText: 'on' }), 'the registration on in row "Carrier B"');
@@ -127,6 +135,7 @@ async function main() {
     check(expires === '600', `the prefilled registration time: ${expires}`);
     const transport = await edit.getByLabel('Transport', { exact: true }).inputValue();
     check(transport === 'tls', `the prefilled transport: ${transport}`);
+    check(await edit.getByLabel('Encrypt audio (SRTP)', { exact: true }).isChecked(), 'the SRTP box is not ticked');
     await edit.getByLabel('Caller id', { exact: true }).fill('+34910000099');
     await edit.getByRole('button', { name: 'Save trunk', exact: true }).click();
     await visible(panel.getByRole('status').filter({ hasText: 'Trunk saved.' }), 'the "Trunk saved." status');

@@ -181,6 +181,31 @@
 //   - Close stops the listener and closes every TLS connection (sipgo's
 //     transport layer, with the user agent).
 //
+// SRTP (srtp.go, RFC 3711) with SDES keys (RFC 4568, a=crypto in the SDP;
+// parsed in sdp.go): suites AES_CM_128_HMAC_SHA1_80 and _32, one key per
+// line, no MKI, lifetimes of 2^31 packets or more, no session parameters
+// but WSH. The leg decrypts in its read loop before anything else sees a
+// packet and encrypts in write after everything else, so the relay,
+// rooms, recorder, player, DTMF and echo work unchanged; a packet that
+// fails authentication (or is replayed) is dropped, counted
+// (mediaStats.Rejected) and logged at most every 10 s per leg, and never
+// teaches the leg the party's address. Keys are fresh per leg
+// (crypto/rand) and never logged (sdesCrypto.String hides them).
+//
+//   - An INVITE offering RTP/SAVP (or RTP/SAVPF) with a line we can use
+//     is answered RTP/SAVP with the party's first usable line's tag and
+//     suite and our own key; RTP/AVP stays plain; SAVP without a usable
+//     line, or DTLS-SRTP, gets 488 with a Warning saying why.
+//   - Our offers: a trunk with SRTP (Trunk.SRTP, TLS only) offers
+//     RTP/SAVP (tag 1, _80) and a plain or unusable answer ends the call
+//     (BYE, Hangup failed, a log line); a station registered over TLS is
+//     offered SRTP and a plain answer is taken (logged); UDP stations and
+//     sip: URIs get plain offers.
+//   - Re-INVITEs keep the leg encrypted or plain (488 otherwise); a new
+//     key of the party's re-keys what we receive (the old one still
+//     decrypts packets on their way), ours is kept unless the suite
+//     changes. RTCP is neither sent nor read (SRTCP included).
+//
 // Browser phones (browser.go): a station whose device is the softphone
 // page (Options.Browsers) is rung over WebRTC (internal/telephony/webrtc);
 // the leg is an rtpLeg whose party is a loopback shim, so every media
@@ -188,8 +213,10 @@
 //
 // # Not done yet
 //
-// SIP over TCP or WebSocket, sips: URIs, SRTP (media is never
-// encrypted), client certificates, session timers, NAT handling beyond symmetric RTP, codec
+// SIP over TCP or WebSocket, sips: URIs, DTLS-SRTP for SIP phones (the
+// browser phone has its own), SRTP with MKI or several keys per line, a
+// plain fallback when a TLS phone refuses our SRTP offer (488: the call
+// fails), client certificates, session timers, NAT handling beyond symmetric RTP, codec
 // transcoding (PCMU only), RTCP, reordering in the jitter queues (late
 // packets play late), packet loss concealment. Trunks: host names or DNS
 // SRV for inbound matching or for the registrar, outbound proxies, NAT
@@ -234,5 +261,13 @@
 // a TLS trunk's call, REGISTER and inbound call to the registered Contact
 // go over TLS to a sipgo carrier; carriers whose certificate does not
 // verify (unknown CA, another address) get no INVITE and Originate says
-// why; Close leaves no TLS connection or listener behind.
+// why; Close leaves no TLS connection or listener behind. srtp_test.go
+// has test peers doing SRTP with pion/srtp directly: an SRTP caller
+// bridged to a plain phone (audio and RFC 4733 both ways; tampered, plain
+// and replayed packets dropped; re-keying by re-INVITE; a plain re-offer
+// refused), offers refused with 488, the echo test with both suites, an
+// SRTP TLS trunk to a carrier answering SRTP (audio both ways) or plain
+// (the call fails), TLS stations with and without SRTP; the a=crypto
+// parser is fuzzed; peers_test.go calls the echo test from baresip with
+// srtp-mand.
 package sip

@@ -28,15 +28,20 @@ func (s *Switch) isEcho(req *sip.Request) bool {
 	return dialled(s.inboundTrunk(req), req) == EchoExtension
 }
 
-// answerEcho answers an echo test INVITE (the source was already allowed
-// and the offer has PCMU).
-func (s *Switch) answerEcho(req *sip.Request, tx sip.ServerTransaction, offer sdpMedia) {
+// answerEcho answers an echo test INVITE (the source was already allowed,
+// the offer has PCMU, keys are its SRTP or nil).
+func (s *Switch) answerEcho(req *sip.Request, tx sip.ServerTransaction, offer sdpMedia, keys *legCrypto) {
 	dlg, err := s.duaFor(req.Transport()).ReadInvite(req, tx)
 	if err != nil {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad Request", nil))
 		return
 	}
 	med, err := newRTPLeg(&s.pool, s.ip)
+	if err == nil {
+		if err = med.setCrypto(keys); err != nil {
+			med.Close()
+		}
+	}
 	if err != nil {
 		s.log.Error("sip echo: no RTP port", "err", err)
 		_ = dlg.Respond(sip.StatusServiceUnavailable, "No Media Port", nil)
@@ -71,7 +76,7 @@ func (s *Switch) answerEcho(req *sip.Request, tx sip.ServerTransaction, offer sd
 	if len(greeting) > 0 {
 		med.pl.enqueue(&playItem{pcm: greeting})
 	}
-	if err := dlg.RespondSDP(buildSDP(s.ip, med.Port(), uint64(time.Now().UnixNano()))); err != nil {
+	if err := dlg.RespondSDP(med.localSDP(s.ip, uint64(time.Now().UnixNano()))); err != nil {
 		s.log.Warn("sip echo: answer failed", "err", err)
 		s.dropEcho(callID, e)
 	}
@@ -109,6 +114,14 @@ func (s *Switch) reinviteEcho(e *echoCall, req *sip.Request, tx sip.ServerTransa
 			_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusNotAcceptableHere, "Not Acceptable Here", nil))
 			return
 		}
+		keys, err := e.med.crypto.Load().reoffer(offer)
+		if err == nil {
+			err = e.med.setCrypto(keys)
+		}
+		if err != nil {
+			_ = tx.Respond(notAcceptable(req, err))
+			return
+		}
 		offered, zero := offerDirection(body)
 		dir = mirrorDirection(offered)
 		if offered == "sendonly" || offered == "inactive" || zero || offer.Port == 0 || offer.IP.IsUnspecified() {
@@ -117,7 +130,7 @@ func (s *Switch) reinviteEcho(e *echoCall, req *sip.Request, tx sip.ServerTransa
 			e.med.retarget(&net.UDPAddr{IP: offer.IP, Port: offer.Port})
 		}
 	}
-	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", withDirection(buildSDP(s.ip, e.med.Port(), uint64(time.Now().UnixNano())), dir))
+	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", withDirection(e.med.localSDP(s.ip, uint64(time.Now().UnixNano())), dir))
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	res.AppendHeader(s.contactFor(req))
 	_ = tx.Respond(res)

@@ -5,10 +5,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
 
 	"github.com/centralita/centralita/internal/telephony/audio"
 )
@@ -28,6 +32,9 @@ import (
 // sequence and timestamp per leg, so switching between them — or a
 // transfer changing the partner — keeps the stream continuous (relay).
 //
+// A leg with SRTP (srtp.go) decrypts in the read loop before anything
+// else looks at a packet, and encrypts in write, after everything else.
+//
 // The route is an immutable snapshot the switch rebuilds under its lock
 // whenever a leg's situation changes (reroute); the read loop loads it once
 // per packet.
@@ -42,9 +49,10 @@ type route struct {
 	echo    bool      // extension 600: every audio packet goes back
 }
 
-// mediaStats counts a leg's packets (tests and diagnostics).
+// mediaStats counts a leg's packets (tests and diagnostics). Rejected are
+// packets that failed SRTP authentication (dropped).
 type mediaStats struct {
-	Received, Relayed, Sent uint64
+	Received, Relayed, Sent, Rejected uint64
 }
 
 // portPool hands out even RTP ports from [min, max]; min = 0 means any port.
@@ -55,6 +63,9 @@ type portPool struct {
 	// digit is told each key a party presses (RFC 4733), from the leg's
 	// read loop; set once before any leg exists.
 	digit func(l *rtpLeg, digit string)
+	// log gets the legs' SRTP authentication failures (at a low rate);
+	// set once before any leg exists, nil: slog's default.
+	log *slog.Logger
 }
 
 func (p *portPool) listen(ip string) (*net.UDPConn, error) {
@@ -98,7 +109,12 @@ type rtpLeg struct {
 	own ownStream
 	pl  player
 
-	received, relayed, sent atomic.Uint64
+	// SRTP (srtp.go), nil for plain RTP: the negotiated keys, and what
+	// the read loop decrypts with (the sending context is own.tx).
+	crypto atomic.Pointer[legCrypto]
+	rx     atomic.Pointer[srtpIn]
+
+	received, relayed, sent, rejected atomic.Uint64
 }
 
 func newRTPLeg(pool *portPool, ip string) (*rtpLeg, error) {
@@ -199,6 +215,9 @@ func (l *rtpLeg) readLoop() {
 	buf := make([]byte, 1500)
 	var pcm []int16
 	var dtmf *audio.Receiver // made on the first event packet
+	var dec []byte           // decrypted SRTP packets, made for the first one
+	var srtpHdr rtp.Header
+	var warned time.Time // the last SRTP failure logged
 	for {
 		n, from, err := l.conn.ReadFromUDP(buf)
 		if err != nil {
@@ -208,6 +227,25 @@ func (l *rtpLeg) readLoop() {
 			continue
 		}
 		pkt := buf[:n]
+		if in := l.rx.Load(); in != nil {
+			// Nothing unauthenticated goes further: not to the partner,
+			// not into the latch that learns the party's address.
+			if in.cur == nil || isRTCP(pkt) {
+				continue // our offer not answered yet; RTCP we do not use
+			}
+			if dec == nil {
+				dec = make([]byte, len(buf))
+			}
+			plain, ok := in.decrypt(dec[:0], pkt, &srtpHdr)
+			if !ok {
+				if n := l.rejected.Add(1); time.Since(warned) > srtpWarnEvery {
+					warned = time.Now()
+					l.logger().Warn("sip srtp: packet failed authentication, dropped", "from", from.String(), "port", l.Port(), "rejected", n)
+				}
+				continue
+			}
+			pkt = plain
+		}
 		h, payload, ok := parseRTP(pkt)
 		if !ok {
 			continue
@@ -258,6 +296,17 @@ func (l *rtpLeg) readLoop() {
 			l.relayed.Add(1)
 		}
 	}
+}
+
+// srtpWarnEvery spaces a leg's log lines about SRTP packets dropped: a
+// flood of forged packets must not flood the log (Stats counts them all).
+const srtpWarnEvery = 10 * time.Second
+
+func (l *rtpLeg) logger() *slog.Logger {
+	if l.pool.log != nil {
+		return l.pool.log
+	}
+	return slog.Default()
 }
 
 // framer cuts audio that arrives in packets of any length (20 ms is usual,
@@ -347,6 +396,12 @@ type ownStream struct {
 	// its timestamps to ours, and whether the last packet sent was one
 	relaySrc, relayOff uint32
 	relaying           bool
+	// SRTP (srtp.go): what write encrypts with (nil: plain), its output
+	// (made with tx: room for buf and the longest authentication tag) and
+	// a header to parse into
+	tx  *srtp.Context
+	enc []byte
+	hdr rtp.Header
 }
 
 // talkspurtGap is the silence after which a packet starts a new talkspurt.
@@ -389,6 +444,13 @@ func (l *rtpLeg) write(pt byte, marker bool, ts uint32, payload []byte) bool {
 	copy(b[12:], payload)
 	o.seq++
 	o.last = time.Now()
+	if o.tx != nil {
+		enc, err := o.tx.EncryptRTP(o.enc[:0], b, &o.hdr)
+		if err != nil {
+			return false
+		}
+		b = enc
+	}
 	return l.send(b) == nil
 }
 
@@ -412,7 +474,7 @@ func (l *rtpLeg) sendPayload(pt byte, payload []byte) {
 
 // Stats counts packets.
 func (l *rtpLeg) Stats() mediaStats {
-	return mediaStats{Received: l.received.Load(), Relayed: l.relayed.Load(), Sent: l.sent.Load()}
+	return mediaStats{Received: l.received.Load(), Relayed: l.relayed.Load(), Sent: l.sent.Load(), Rejected: l.rejected.Load()}
 }
 
 // Close stops the socket and waits for the read loop (the player stops by itself).

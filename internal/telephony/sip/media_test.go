@@ -157,8 +157,6 @@ func (m *mouth) packet(pt byte, marker bool, ts uint32, payload []byte) []byte {
 	return b
 }
 
-func (m *mouth) to() *net.UDPAddr { return m.c.remote.Load() }
-
 // tone sends n 20 ms PCMU frames of a sine at freq, gap apart.
 func (m *mouth) tone(freq float64, n int, gap time.Duration) {
 	m.mu.Lock()
@@ -167,7 +165,7 @@ func (m *mouth) tone(freq float64, n int, gap time.Duration) {
 	for i := 0; i < n; i++ {
 		pcm := audio.Tone(freq, 6000, audio.FrameSamples, &m.phase)
 		enc = audio.EncodePCMU(enc, pcm)
-		_, _ = m.c.rtp.WriteToUDP(m.packet(0, false, m.ts, enc), m.to())
+		m.c.send(m.packet(0, false, m.ts, enc))
 		m.ts += audio.FrameSamples
 		if gap > 0 {
 			time.Sleep(gap)
@@ -187,7 +185,7 @@ func (m *mouth) digits(pt byte, keys string, zeroFirst bool, gap time.Duration) 
 			evs = append([]audio.Event{{Digit: string(k), Volume: 10}}, evs...)
 		}
 		for i, ev := range evs {
-			_, _ = m.c.rtp.WriteToUDP(m.packet(pt, i == 0, m.ts, ev.Marshal()), m.to())
+			m.c.send(m.packet(pt, i == 0, m.ts, ev.Marshal()))
 			if gap > 0 {
 				time.Sleep(gap)
 			}

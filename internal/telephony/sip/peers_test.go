@@ -312,6 +312,55 @@ func TestPeerEchoExtension(t *testing.T) {
 	}
 }
 
+// baresip with mandatory SRTP (its srtp module, SDES keys) calls the echo
+// test: the switch answers RTP/SAVP, and the phone hears its own voice
+// back through two SRTP hops (its encryption, our decryption, our
+// encryption, its decryption); no packet fails authentication.
+func TestPeerSRTPEchoExtension(t *testing.T) {
+	f := startPeerSwitch(t)
+	if _, err := os.Stat("/usr/lib/baresip/modules/srtp.so"); err != nil {
+		if os.Getenv("CENTRALITA_REQUIRE_PEERS") == "1" {
+			t.Fatalf("baresip's srtp module: %v", err)
+		}
+		t.Skip("baresip has no srtp module")
+	}
+	p := siptest.StartPhone(t, siptest.PhoneConfig{User: "1001", Server: f.addr(), ToneHz: customerHz, MediaEnc: "srtp-mand"})
+	p.Dial(fmt.Sprintf("sip:%s@%s", EchoExtension, f.addr()))
+	p.WaitEvent("CALL_ESTABLISHED", peerWait)
+	var echo *echoCall
+	f.sw.mu.Lock()
+	for _, e := range f.sw.echoes {
+		echo = e
+	}
+	f.sw.mu.Unlock()
+	if echo == nil {
+		t.Fatal("no echo call")
+	}
+	if lc := echo.med.crypto.Load(); lc == nil {
+		t.Fatal("the echo call is plain RTP")
+	} else {
+		t.Logf("SRTP with %s", lc.local.Suite)
+	}
+	greeting, _ := audio.Prompt("echo")
+	var r siptest.ToneReport
+	deadline := time.Now().Add(time.Duration(len(greeting))*time.Second/audio.SampleRate + talkTime + 15*time.Second)
+	for {
+		time.Sleep(500 * time.Millisecond)
+		r = siptest.Tones(p.Heard(), customerHz)
+		if r.HeardFor(customerHz) >= 1800*time.Millisecond || time.Now().After(deadline) {
+			break
+		}
+	}
+	st := echo.med.Stats()
+	hangupAll(t, p)
+	if r.HeardFor(customerHz) < 1500*time.Millisecond {
+		t.Errorf("heard its own %g Hz echoed for %v over SRTP, want ≥ 1.5 s: %s", float64(customerHz), r.HeardFor(customerHz), r)
+	}
+	if st.Received == 0 || st.Rejected != 0 {
+		t.Errorf("the echo leg received %d packets, %d failed authentication", st.Received, st.Rejected)
+	}
+}
+
 // A phone's own hold and resume: baresip "hold" sends a re-INVITE with
 // a=sendonly, "resume" one with a=sendrecv. While held the switch sends
 // the phone nothing (its leg's packet counter stands still); after resume

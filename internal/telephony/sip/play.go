@@ -283,7 +283,7 @@ func (s *Switch) answerSDP(l *leg) []byte {
 	if l.early != nil {
 		return l.early
 	}
-	return buildSDP(s.ip, l.med.Port(), uint64(time.Now().UnixNano()))
+	return l.med.localSDP(s.ip, uint64(time.Now().UnixNano()))
 }
 
 // stopPlays ends every prompt of l: PlaybackDone each. Needs s.mu.

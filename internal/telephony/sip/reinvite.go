@@ -16,9 +16,11 @@ import (
 // sendonly → recvonly, inactive → inactive, recvonly → sendonly), points
 // the leg's media at the new address (nowhere while the party holds, so
 // we send nothing it did not ask for) and takes the ACK. An offer without
-// PCMU gets 488 and the call goes on as before. A re-INVITE without SDP
-// gets our SDP as the offer in the 200; the answer in the ACK then sets
-// the address.
+// PCMU gets 488 and the call goes on as before, and so does one that
+// would turn SRTP on or off (srtp.go: an encrypted leg stays encrypted, a
+// new key of the party's re-keys it). A re-INVITE without SDP gets our SDP
+// as the offer in the 200; the answer in the ACK then sets the address
+// (and the party's key).
 //
 // No telephony event is emitted for a party's own hold: Held and Resumed
 // report the platform's Hold and Resume (the switch plays music to the
@@ -68,6 +70,17 @@ func (s *Switch) onReinvite(l *leg, req *sip.Request, tx sip.ServerTransaction) 
 			_ = tx.Respond(res)
 			return
 		}
+		// The leg stays encrypted or plain; a new key of the party's
+		// re-keys what we receive (srtp.go).
+		keys, err := med.crypto.Load().reoffer(offer)
+		if err == nil {
+			err = med.setCrypto(keys)
+		}
+		if err != nil {
+			s.log.Info("sip re-invite refused", "leg", l.id, "err", err)
+			_ = tx.Respond(notAcceptable(req, err))
+			return
+		}
 		offered, zero := offerDirection(body)
 		dir = mirrorDirection(offered)
 		if offered == "sendonly" || offered == "inactive" || zero || offer.Port == 0 || offer.IP.IsUnspecified() {
@@ -77,7 +90,7 @@ func (s *Switch) onReinvite(l *leg, req *sip.Request, tx sip.ServerTransaction) 
 		}
 		med.setEventPT(body)
 	}
-	sdp := withDirection(buildSDP(s.ip, med.Port(), uint64(time.Now().UnixNano())), dir)
+	sdp := withDirection(med.localSDP(s.ip, uint64(time.Now().UnixNano())), dir)
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", sdp)
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	res.AppendHeader(s.contactFor(req))
@@ -133,6 +146,15 @@ func (s *Switch) reinviteAcked(l *leg, req *sip.Request) bool {
 	close(ch)
 	if noOffer {
 		if ans, err := parseSDP(req.Body()); err == nil && ans.hasPCMU() {
+			if lc := med.crypto.Load(); lc != nil { // the answer to our SRTP offer: the party's key
+				keys, err := lc.answered(ans)
+				if err == nil {
+					err = med.setCrypto(keys)
+				}
+				if err != nil {
+					s.log.Warn("sip re-invite: the ACK's answer has no SRTP we can use; keeping the call's keys", "leg", l.id, "err", err)
+				}
+			}
 			offered, zero := offerDirection(req.Body())
 			if offered == "sendonly" || offered == "inactive" || zero || ans.Port == 0 || ans.IP.IsUnspecified() {
 				med.retarget(nil)

@@ -100,6 +100,9 @@ type leg struct {
 
 	med     *rtpLeg
 	bridged string
+	// srtpRequired: our offer was SRTP and a plain answer ends the call
+	// (a trunk with SRTP, srtp.go)
+	srtpRequired bool
 
 	legMedia // hold, mute, conference, recording, early media (hold.go)
 
@@ -248,6 +251,7 @@ func NewSwitch(opt Options) (*Switch, error) {
 	s.srv.OnInfo(wellFormed(s.onInfo))
 	s.srv.OnRefer(wellFormed(s.onRefer))
 	s.pool.digit = s.mediaDigit // DTMF the parties press (hold.go)
+	s.pool.log = s.log
 	go s.pump()
 	go func() {
 		defer close(s.served)
@@ -481,8 +485,14 @@ func (s *Switch) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
 		return
 	}
+	keys, err := answerCrypto(offer) // SRTP when offered (srtp.go)
+	if err != nil {
+		s.log.Info("sip invite refused: encrypted media we cannot use", "source", req.Source(), "err", err)
+		_ = tx.Respond(notAcceptable(req, err))
+		return
+	}
 	if s.isEcho(req) { // the echo test extension: answered by the switch itself (echo.go)
-		s.answerEcho(req, tx, offer)
+		s.answerEcho(req, tx, offer, keys)
 		return
 	}
 	dlg, err := s.duaFor(req.Transport()).ReadInvite(req, tx)
@@ -491,6 +501,11 @@ func (s *Switch) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	med, err := newRTPLeg(&s.pool, s.ip)
+	if err == nil {
+		if err = med.setCrypto(keys); err != nil {
+			med.Close()
+		}
+	}
 	if err != nil {
 		s.log.Error("sip invite: no RTP port", "err", err)
 		_ = dlg.Respond(sip.StatusServiceUnavailable, "No Media Port", nil)
@@ -717,9 +732,15 @@ func (s *Switch) waitAnswer(l *leg, ctx context.Context) {
 			}
 			return
 		}
-		if ans, perr := parseSDP(dlg.InviteResponse.Body()); perr == nil {
+		ans, perr := parseSDP(dlg.InviteResponse.Body())
+		if perr == nil {
 			l.med.SetRemote(&net.UDPAddr{IP: ans.IP, Port: ans.Port})
 			l.med.setEventPT(dlg.InviteResponse.Body())
+		}
+		if !s.answeredCrypto(l, ans, perr) { // SRTP (srtp.go): a call that must be encrypted and is not ends here
+			go dlg.Bye(context.Background())
+			s.end(l, telephony.CauseFailed)
+			return
 		}
 		if !l.ringEmitted { // a 180 sipgo delivered before we listened, or none at all
 			l.ringEmitted = true

@@ -146,6 +146,10 @@ type device struct {
 	// it received.
 	tls        bool
 	transports sync.Map
+	// srtp is an SDES suite: the device offers RTP/SAVP with it and a key
+	// of its own when it calls, and answers an SRTP offer with SRTP
+	// (srtp_test.go). "": plain RTP.
+	srtp string
 
 	mode  atomic.Value // what to do with an INVITE: answer, busy, reject, ring, unavailable
 	mu    sync.Mutex
@@ -165,7 +169,11 @@ type devCall struct {
 	got     atomic.Uint64
 	pcmu    atomic.Uint64 // packets with payload type 0
 	// tap sees every packet received (ear, media_test.go)
-	tap    atomic.Pointer[func(pkt []byte)]
+	tap atomic.Pointer[func(pkt []byte)]
+	// sec is the call's SRTP (srtp_test.go), nil for plain RTP: received
+	// packets are decrypted before anything counts them, sent ones
+	// encrypted.
+	sec    atomic.Pointer[peerSRTP]
 	ended  chan struct{}
 	once   sync.Once
 	decide chan string
@@ -263,10 +271,14 @@ func (d *device) busy(c *devCall) bool {
 	return false
 }
 
-func (d *device) newRTP() *devCall {
+func (d *device) newRTP() *devCall { return newCall(d.t) }
+
+// newCall is a call's RTP side: a socket on 127.0.0.1 and a goroutine
+// counting (and decrypting, with sec) what arrives.
+func newCall(t testing.TB) *devCall {
 	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
-		d.t.Error(err)
+		t.Error(err)
 		return nil
 	}
 	call := &devCall{rtp: c, ended: make(chan struct{}), decide: make(chan string, 1), settled: make(chan struct{})}
@@ -276,6 +288,12 @@ func (d *device) newRTP() *devCall {
 			n, _, err := c.ReadFromUDP(buf)
 			if err != nil {
 				return
+			}
+			if sec := call.sec.Load(); sec != nil {
+				var ok bool
+				if n, ok = sec.open(buf, n); !ok {
+					continue
+				}
 			}
 			if n >= 12 {
 				call.got.Add(1)
@@ -292,6 +310,9 @@ func (d *device) newRTP() *devCall {
 }
 
 func (c *devCall) sdp() []byte {
+	if sec := c.sec.Load(); sec != nil {
+		return buildSecureSDP("127.0.0.1", c.rtp.LocalAddr().(*net.UDPAddr).Port, 1, "", &sec.local)
+	}
 	return buildSDP("127.0.0.1", c.rtp.LocalAddr().(*net.UDPAddr).Port, 1)
 }
 
@@ -303,7 +324,7 @@ func (c *devCall) sendRTP(n int) {
 		binary.BigEndian.PutUint16(pkt[2:], uint16(i))
 		binary.BigEndian.PutUint32(pkt[4:], uint32(160*i))
 		binary.BigEndian.PutUint32(pkt[8:], 0xdecaf)
-		_, _ = c.rtp.WriteToUDP(pkt, c.remote.Load())
+		c.send(pkt)
 		time.Sleep(2 * time.Millisecond)
 	}
 }
@@ -322,6 +343,9 @@ func (d *device) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	call := d.newRTP()
 	if call == nil {
 		return
+	}
+	if d.srtp != "" && offer.secure() {
+		call.answerSRTP(d.t, offer)
 	}
 	call.srv = dlg
 	call.remote.Store(&net.UDPAddr{IP: offer.IP, Port: offer.Port})
@@ -416,6 +440,9 @@ func (d *device) switchURI(sw *Switch, user string) sip.Uri {
 func (d *device) invite(sw *Switch, from, to string) (*devCall, chan error) {
 	d.t.Helper()
 	call := d.newRTP()
+	if d.srtp != "" {
+		call.offerSRTP(d.t, d.srtp)
+	}
 	uri := d.switchURI(sw, to)
 	req := sip.NewRequest(sip.INVITE, uri)
 	fp := sip.NewParams()
@@ -440,6 +467,9 @@ func (d *device) invite(sw *Switch, from, to string) (*devCall, chan error) {
 		if err == nil {
 			if a, perr := parseSDP(dlg.InviteResponse.Body()); perr == nil {
 				call.remote.Store(&net.UDPAddr{IP: a.IP, Port: a.Port})
+				if d.srtp != "" {
+					call.answeredSRTP(d.t, a)
+				}
 			}
 			err = dlg.Ack(bg)
 			call.up.Store(err == nil)

@@ -14,7 +14,8 @@ package sip
 // nobody listens on), and it is the connection it registered on that we
 // call it through. If that connection is gone, sipgo dials the address
 // again: a carrier's port takes it, a phone's ephemeral one does not, and
-// the request fails. Only media stays in the clear: RTP, no SRTP.
+// the request fails. The media is encrypted only with SRTP (srtp.go),
+// whose keys this protects.
 
 import (
 	"crypto/tls"

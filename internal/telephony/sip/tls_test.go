@@ -232,6 +232,9 @@ type carrier struct {
 	register *sip.Request
 	calls    map[string]*sipgo.DialogServerSession
 	bye      chan struct{}
+	// answer makes the SDP of the 200 for an INVITE (srtp_test.go); nil:
+	// plain PCMU at a port nobody reads.
+	answer func(req *sip.Request) []byte
 }
 
 func startCarrier(t *testing.T, ca *testCA, cert tls.Certificate) *carrier {
@@ -263,6 +266,13 @@ func startCarrier(t *testing.T, ca *testCA, cert tls.Certificate) *carrier {
 		c.calls[req.CallID().Value()] = dlg
 		c.mu.Unlock()
 		_ = dlg.Respond(sip.StatusRinging, "Ringing", nil)
+		c.mu.Lock()
+		answer := c.answer
+		c.mu.Unlock()
+		if answer != nil {
+			_ = dlg.RespondSDP(answer(req))
+			return
+		}
 		_ = dlg.RespondSDP(buildSDP("127.0.0.1", 40000, 1))
 	})
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {

@@ -62,6 +62,13 @@ type Trunk struct {
 	// Inbound, and the number dialled is the To header's (see dialled).
 	Register        bool
 	RegisterExpires time.Duration
+	// SRTP encrypts the audio of calls out through the trunk (srtp.go):
+	// our INVITE offers RTP/SAVP with an SDES key (a=crypto, RFC 4568) and
+	// the carrier must answer SRTP, or the call ends (Hangup failed). It
+	// needs Transport TLS: the key travels in the SDP, which anyone on the
+	// path reads over UDP. Calls in from the trunk are encrypted when the
+	// carrier offers SRTP, whatever this says.
+	SRTP bool
 
 	host string
 	port int             // 0: none given (5060 or 5061 outbound, any port inbound)
@@ -97,6 +104,9 @@ func prepareTrunks(in []Trunk) ([]Trunk, error) {
 			t.Transport, t.tls = TransportTLS, true
 		default:
 			return nil, fmt.Errorf("%s: Transport %q is not udp or tls", where, t.Transport)
+		}
+		if t.SRTP && !t.tls {
+			return nil, fmt.Errorf("%s: SRTP needs Transport tls (over UDP the SDP shows its keys)", where)
 		}
 		if t.Register {
 			if t.Username == "" {
@@ -396,6 +406,9 @@ type dialReq struct {
 	// set, is where to (a TLS station: the connection it registered on).
 	tls  bool
 	dest string
+	// srtp offers encrypted media (RTP/SAVP, srtp.go); with srtpRequired
+	// a plain answer ends the call.
+	srtp, srtpRequired bool
 	// what the leg's Ringing event shows
 	evFrom, evTo string
 }
@@ -433,8 +446,11 @@ func (s *Switch) place(d dest, req telephony.OriginateRequest, origin *leg) (*le
 		}
 		if isTLS(contacts[0].Transport) {
 			// Through the connection it registered on: its Contact is
-			// seldom a place we can connect to (tls.go).
+			// seldom a place we can connect to (tls.go). The SDP is
+			// private there, so we offer SRTP; a phone that answers in the
+			// clear is still taken (srtp.go).
 			dr.tls, dr.dest = true, contacts[0].Source
+			dr.srtp = true
 		}
 		return s.dial(dr, origin)
 	case toTrunk:
@@ -452,7 +468,8 @@ func (s *Switch) place(d dest, req telephony.OriginateRequest, origin *leg) (*le
 			}
 		}
 		dr := dialReq{target: target, to: sip.Uri{Scheme: "sip", User: target.User, Host: target.Host, Port: target.Port},
-			fromName: req.CallerName, user: t.Username, pass: t.Password, ring: ring, tls: t.tls, evFrom: req.From, evTo: req.To}
+			fromName: req.CallerName, user: t.Username, pass: t.Password, ring: ring, tls: t.tls, evFrom: req.From, evTo: req.To,
+			srtp: t.SRTP, srtpRequired: t.SRTP}
 		if dr.user == "" {
 			dr.user = caller
 		}
@@ -505,6 +522,12 @@ func (s *Switch) dial(d dialReq, origin *leg) (*leg, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.srtp {
+		if err := med.setCrypto(offerCrypto()); err != nil {
+			med.Close()
+			return nil, err
+		}
+	}
 	inv := sip.NewRequest(sip.INVITE, d.target)
 	if d.tls {
 		inv.SetTransport("TLS")
@@ -523,7 +546,7 @@ func (s *Switch) dial(d dialReq, origin *leg) (*leg, error) {
 	}
 	inv.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY"))
 	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	inv.SetBody(buildSDP(s.ip, med.Port(), uint64(time.Now().UnixNano())))
+	inv.SetBody(med.localSDP(s.ip, uint64(time.Now().UnixNano())))
 	// WriteInvite resolves a host name (a sip: URI, a trunk's Address, the
 	// Contact a phone registered) with this context: bounded, since the
 	// switch's lock is held meanwhile. The transaction does not keep it.
@@ -537,6 +560,7 @@ func (s *Switch) dial(d dialReq, origin *leg) (*leg, error) {
 	l := s.newLeg(false, inv.CallID().Value())
 	l.state, l.cli, l.med, l.from, l.to = stOriginated, dlg, med, d.evFrom, d.evTo
 	l.sig.authUser, l.sig.authPass = d.user, d.pass
+	l.srtpRequired = d.srtpRequired
 	s.linkTransfer(l, origin)
 	wctx, cancel := context.WithCancel(context.Background())
 	l.cancelWait = cancel

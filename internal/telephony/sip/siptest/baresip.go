@@ -56,6 +56,10 @@ type PhoneConfig struct {
 	// SIPTrace makes baresip print every SIP message it sends and
 	// receives (-s) into its Log.
 	SIPTrace bool
+	// MediaEnc is the account's media encryption (baresip's mediaenc,
+	// e.g. "srtp-mand": SRTP with SDES keys, required); "" is plain RTP.
+	// "srtp…" loads the srtp module.
+	MediaEnc string
 }
 
 // Event is one event baresip pushed on ctrl_tcp, e.g. Type
@@ -164,6 +168,7 @@ func startPhone(t testing.TB, cfg PhoneConfig) (*Phone, error) {
 		"module aufile.so",
 		"module aubridge.so",
 		"module sndfile.so",
+		srtpModule(cfg.MediaEnc),
 		"module_app account.so",
 		"module_app menu.so",
 		"module_app ctrl_tcp.so", // not stdio.so: stdin is not a TTY
@@ -245,10 +250,22 @@ func startPhone(t testing.TB, cfg PhoneConfig) (*Phone, error) {
 	if cfg.Password != "" {
 		aor += ";auth_pass=" + cfg.Password
 	}
+	if cfg.MediaEnc != "" {
+		aor += ";mediaenc=" + cfg.MediaEnc
+	}
 	if _, err := p.Command("uanew", aor); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// srtpModule is the config line loading baresip's srtp module for
+// mediaenc (a comment line when it needs none).
+func srtpModule(mediaenc string) string {
+	if strings.HasPrefix(mediaenc, "srtp") {
+		return "module srtp.so"
+	}
+	return "# no media encryption"
 }
 
 func (p *Phone) dumpDir() string { return filepath.Join(p.dir, "dump") }

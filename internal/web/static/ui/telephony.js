@@ -32,7 +32,9 @@ const texts = {
     trunkRegistration: 'Registration', trunkRegOn: 'on', trunkRegRegistering: 'registering…',
     trunkRegRegistered: 'registered until {time}', trunkRegFailed: 'failed: {error} (retry {time})',
     trunkTransport: 'Transport', trunkUdp: 'UDP', trunkTls: 'TLS (encrypted signalling)',
-    trunkTransportHint: 'TLS: port 5061 unless the address names one; the carrier\'s certificate is verified. Needs sip_tls_listen on this server. Audio is not encrypted.',
+    trunkTransportHint: 'TLS: port 5061 unless the address names one; the carrier\'s certificate is verified. Needs sip_tls_listen on this server. Audio is encrypted only with SRTP.',
+    trunkSrtp: 'Encrypt audio (SRTP)',
+    trunkSrtpHint: 'Calls out offer SRTP (SDES keys, sent over TLS) and end if the carrier answers with unencrypted audio. Calls in are encrypted whenever the carrier offers SRTP.',
     recConversation: 'Conversation id', recShow: 'Show recordings', recNone: 'No recordings for this conversation.',
     recStart: 'Started', recDuration: 'Duration', recParticipant: 'Participant', recPlay: 'Play', recStopPlaying: 'Stop', recDownload: 'Download',
     recIntro: 'Recordings are stereo WAV files: left is what the recorded party said, right what it heard.',
@@ -53,7 +55,9 @@ const texts = {
     trunkRegistration: 'Registro', trunkRegOn: 'sí', trunkRegRegistering: 'registrando…',
     trunkRegRegistered: 'registrada hasta {time}', trunkRegFailed: 'fallido: {error} (reintento {time})',
     trunkTransport: 'Transporte', trunkUdp: 'UDP', trunkTls: 'TLS (señalización cifrada)',
-    trunkTransportHint: 'TLS: puerto 5061 salvo que la dirección indique otro; se verifica el certificado del operador. Requiere sip_tls_listen en este servidor. El audio no va cifrado.',
+    trunkTransportHint: 'TLS: puerto 5061 salvo que la dirección indique otro; se verifica el certificado del operador. Requiere sip_tls_listen en este servidor. El audio solo va cifrado con SRTP.',
+    trunkSrtp: 'Cifrar el audio (SRTP)',
+    trunkSrtpHint: 'Las llamadas salientes ofrecen SRTP (claves SDES, enviadas por TLS) y terminan si el operador responde con audio sin cifrar. Las entrantes van cifradas siempre que el operador ofrezca SRTP.',
     recConversation: 'Id de la conversación', recShow: 'Ver grabaciones', recNone: 'Esta conversación no tiene grabaciones.',
     recStart: 'Inicio', recDuration: 'Duración', recParticipant: 'Participante', recPlay: 'Escuchar', recStopPlaying: 'Parar', recDownload: 'Descargar',
     recIntro: 'Las grabaciones son WAV estéreo: a la izquierda lo que dijo la parte grabada, a la derecha lo que oyó.',
@@ -86,7 +90,7 @@ export function parseDids(text, queues) {
 }
 
 const emptyTrunk = { name: '', address: '', username: '', password: '', clearPassword: false, defaultCountry: 'ES', callerId: '', dids: '',
-  register: false, registerExpires: '3600', transport: 'udp' };
+  register: false, registerExpires: '3600', transport: 'udp', srtp: false };
 
 // trunkValues fills the form from a listed trunk. The password is never
 // returned: empty on PUT keeps the stored one (clearPassword removes it).
@@ -94,7 +98,7 @@ function trunkValues(tr, queueName) {
   return { ...emptyTrunk, name: tr.name, address: tr.address, username: tr.username || '',
     defaultCountry: tr.defaultCountry || '', callerId: tr.callerId || '',
     dids: (tr.dids || []).map((d) => `${d.number} = ${queueName(d.queueId)}`).join('\n'),
-    register: !!tr.register, registerExpires: String(tr.registerExpires || 3600), transport: tr.transport || 'udp' };
+    register: !!tr.register, registerExpires: String(tr.registerExpires || 3600), transport: tr.transport || 'udp', srtp: !!tr.srtp };
 }
 
 const when = (iso) => new Date(iso).toLocaleString(getLang());
@@ -145,7 +149,7 @@ export function TrunksSection({ isAdmin }) {
       // is kept for when registering is turned on again.
       const body = { name: values.name, address: values.address, defaultCountry: values.defaultCountry,
         dids: parseDids(values.dids, queues), register: values.register, registerExpires: Number(values.registerExpires) || 0,
-        transport: values.transport };
+        transport: values.transport, srtp: values.transport === 'tls' && values.srtp };
       if (values.username) body.username = values.username;
       if (values.password) body.password = values.password;
       if (values.callerId) body.callerId = values.callerId;
@@ -217,6 +221,12 @@ export function TrunksSection({ isAdmin }) {
           <option value="tls">${tt('trunkTls')}</option>
         </select>
         <small class="hint" id="trunk-transport-hint">${tt('trunkTransportHint')}</small></label>
+      ${values.transport === 'tls' && html`<label class="check"><input type="checkbox" name="srtp" checked=${values.srtp}
+        aria-labelledby="trunk-srtp-label" aria-describedby="trunk-srtp-hint"
+        aria-invalid=${invalid.has('srtp') ? 'true' : undefined}
+        onChange=${(e) => setValues({ ...values, srtp: e.currentTarget.checked })} />
+        <span id="trunk-srtp-label">${tt('trunkSrtp')}</span>
+        <small class="hint" id="trunk-srtp-hint">${tt('trunkSrtpHint')}</small></label>`}
       ${field('username', 'trunkUser')}
       ${field('password', 'trunkPassword', 'password', false, editing ? tt('trunkPasswordKeep') : '')}
       ${editing?.hasPassword && html`<label class="check"><input type="checkbox" name="clearPassword" checked=${values.clearPassword}
@@ -252,7 +262,7 @@ export function TrunksSection({ isAdmin }) {
           ${isAdmin && html`<th scope="col"><span class="visually-hidden">${t('actions')}</span></th>`}
         </tr></thead>
         <tbody>${trunks.map((tr) => html`<tr key=${tr.id}>
-          <td>${tr.name}</td><td>${tr.address}${tr.transport === 'tls' ? ' (TLS)' : ''}</td><td>${tr.username || '—'}</td>
+          <td>${tr.name}</td><td>${tr.address}${tr.transport === 'tls' ? (tr.srtp ? ' (TLS, SRTP)' : ' (TLS)') : ''}</td><td>${tr.username || '—'}</td>
           <td>${tr.hasPassword ? tt('trunkPasswordSet') : tt('trunkNoPassword')}</td>
           <td>${tr.defaultCountry || '—'}</td><td>${tr.callerId || '—'}</td>
           <td>${(tr.dids || []).length === 0 ? '—' : html`<ul class="dids">${tr.dids.map((d) => html`<li key=${d.number}>${d.number} → ${queueName(d.queueId)}</li>`)}</ul>`}</td>
