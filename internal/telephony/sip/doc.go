@@ -23,7 +23,11 @@
 //     with 486/600 → busy, 480/408/ring timeout → no-answer, 603 →
 //     rejected, anything else (and a station with no registered device) →
 //     failed. The ring timeout (OriginateRequest.RingTimeout, default 30 s)
-//     runs on Options.Clock and sends CANCEL.
+//     runs on Options.Clock and sends CANCEL. Originate returns once the
+//     INVITE is sent, or with why it could not be (a host name that does
+//     not resolve, a certificate that does not verify); resolving and
+//     connecting (2 s at most) happen without the switch's lock, so other
+//     calls go on meanwhile.
 //   - Inbound INVITEs are accepted from inbound trunks and from registered
 //     devices (the From user is a station whose REGISTER came from the
 //     same host, and the INVITE answers a digest challenge with the
@@ -36,8 +40,10 @@
 //     caller's ACK. A CANCEL from the caller before that gives Hangup
 //     abandoned.
 //   - Hangup: CANCEL for an originated leg not answered yet (cause
-//     cancelled), BYE for an answered leg (normal), 486 (cause busy) or 603
-//     (otherwise; default cause rejected) for an unanswered incoming leg.
+//     cancelled; an INVITE still being sent is abandoned, a 200 that
+//     crosses the CANCEL is ACKed and ended with BYE), BYE for an
+//     answered leg (normal), 486 (cause busy) or 603 (otherwise; default
+//     cause rejected) for an unanswered incoming leg.
 //     A BYE from the party gives Hangup normal. A leg going away first gets
 //     PlaybackDone for each prompt, RecordingStopped, Left (the simulated
 //     switch's order), then Hangup; its bridge partner then gets Unbridged
@@ -249,7 +255,10 @@
 // act on a call only with its dialog's tags (inDialog), not its Call-ID
 // alone. close_test.go checks that Close leaves no goroutine of the
 // switch and no RTP socket behind (a goleak-style stack scan) and that
-// hangups empty the switch's maps. load_test.go (only with
+// hangups empty the switch's maps. dial_test.go keeps an INVITE being
+// sent (a carrier that never finishes the TLS handshake) while another
+// call is placed and answered, and while its leg, or the leg it
+// transfers, is hung up or the switch closed. load_test.go (only with
 // CENTRALITA_SIP_LOAD=CALLS, optional CENTRALITA_SIP_RATE) pushes SIPp
 // customer calls through the switch, which answers each. register_test.go
 // drives trunk registration against a sipgo registrar on a fake clock

@@ -277,7 +277,10 @@ func (s *Switch) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 	p.sig.pendingReferral = r
 	t, err := s.transfer(p, d, to)
 	p.sig.pendingReferral = nil
-	if err != nil { // nothing placed (no RTP port…): the call goes back
+	// Nothing placed (no RTP port, the INVITE not sent…): the call goes
+	// back if both legs are still up; referFailed looks again, as s.mu
+	// was released while the INVITE was being sent.
+	if err != nil {
 		s.log.Warn("sip refer: transfer failed", "leg", p.id, "err", err)
 		s.referFailed(r, p, telephony.CauseFailed)
 		return

@@ -355,7 +355,9 @@ func TestTrunkRegistrationFailsAndBacksOff(t *testing.T) {
 func TestTrunkRegistrationIntervalTooBrief(t *testing.T) {
 	clk := clock.NewFake(regEpoch)
 	car := newFakeRegistrar(t, "acct", "s3cret", 120)
+	car.mu.Lock() // its handler is already serving
 	car.minExpires = 120
+	car.mu.Unlock()
 	sw, _ := newClockSwitch(t, clk, Trunk{Name: "carrier", Address: car.addr.String(), Username: "acct", Password: "s3cret",
 		Register: true, RegisterExpires: 60 * time.Second})
 	if r := car.next(t); r.expires != 120 {

@@ -155,6 +155,10 @@ type Switch struct {
 
 	delivered atomic.Uint64 // events handed to out so far (tests settle on it)
 
+	// testHookInviteSent, set by tests before any call, runs when dial's
+	// WriteInvite has returned, before s.mu is taken again.
+	testHookInviteSent func()
+
 	evMu     sync.Mutex
 	queue    []telephony.Event
 	wake     chan struct{}
@@ -656,7 +660,9 @@ func (s *Switch) markAnswered(l *leg) {
 
 // Originate places a call to "station:NAME" (its first registered
 // contact), to a number ("tel:NUMBER" or bare, through a trunk: see Trunk)
-// or to "sip:USER@HOST[:PORT]" (sent there directly).
+// or to "sip:USER@HOST[:PORT]" (sent there directly). It returns once
+// the INVITE is sent, or with the reason it could not be; the rest of the
+// switch goes on meanwhile (dial).
 func (s *Switch) Originate(ctx context.Context, req telephony.OriginateRequest) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
@@ -750,6 +756,12 @@ func (s *Switch) waitAnswer(l *leg, ctx context.Context) {
 		s.emit(telephony.Event{Type: telephony.Answered, Leg: l.id, Other: l.sig.origin})
 		s.transferAnswered(l)
 		return
+	}
+	if r := dlg.InviteResponse; r != nil && r.IsSuccess() {
+		// Cancelled, but the party's 200 crossed our CANCEL (RFC 3261
+		// 9.1): it has answered, so the call is ACKed and ended with a BYE.
+		_ = dlg.Ack(context.Background())
+		go dlg.Bye(context.Background())
 	}
 	if s.legs[l.id] != l {
 		return

@@ -125,7 +125,8 @@ func (s *Switch) Transfer(ctx context.Context, id, to string) error {
 }
 
 // transfer does Transfer's work for an answered leg (also for REFER).
-// Needs s.mu.
+// Needs s.mu, which dial releases while the INVITE is sent: l may have
+// changed when it returns.
 func (s *Switch) transfer(l *leg, d dest, to string) (*leg, error) {
 	s.cancelTransfer(l)
 	s.unbridge(l)

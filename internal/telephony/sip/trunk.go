@@ -414,7 +414,8 @@ type dialReq struct {
 }
 
 // place creates an outbound leg to d for req; origin is the leg a
-// Transfer hands over (nil for Originate). Needs s.mu.
+// Transfer hands over (nil for Originate). Needs s.mu, which dial releases
+// while the INVITE is sent.
 func (s *Switch) place(d dest, req telephony.OriginateRequest, origin *leg) (*leg, error) {
 	ring := req.RingTimeout
 	if ring <= 0 {
@@ -506,10 +507,33 @@ func (s *Switch) place(d dest, req telephony.OriginateRequest, origin *leg) (*le
 	}
 }
 
-// dialResolveTimeout bounds the name lookup of an INVITE's destination.
+// dialResolveTimeout bounds how long sending an INVITE may take to resolve
+// its destination's host name and, to a TLS peer not yet connected, to
+// connect (a carrier that never finishes the handshake gets no longer).
 const dialResolveTimeout = 2 * time.Second
 
-// dial sends the INVITE and starts waiting for the answer. Needs s.mu.
+// dial sends the INVITE and starts waiting for the answer. Needs s.mu, and
+// releases it while the INVITE is sent: a caller must not count on what it
+// read before the call still holding after it.
+//
+// Sending may resolve a host name (a sip: URI, a trunk's Address, the
+// Contact a phone registered) and, to a TLS peer not yet connected,
+// connect and do the handshake: seconds for a slow DNS server or carrier,
+// during which every other call would wait if s.mu were held. So the leg
+// is made first, as it would be right after its INVITE went out (no
+// dialog, no Call-ID yet): the only thing that can happen to it meanwhile
+// is its end — Hangup, Close, or the cancelled transfer it was placed for
+// — and cancelWait then stops the sending. s.mu is released for
+// WriteInvite and taken again to attach the dialog. (Resolving and
+// connecting ahead of WriteInvite, outside the lock, would leave it
+// connecting again under the lock when the connection drops between the
+// two; and the leg would have nothing to be cancelled by.)
+//
+// A failure to send is the call never placed: the leg goes without an
+// event and dial returns the error, as when the INVITE was sent under the
+// lock. A leg that ended while its INVITE was being sent already has its
+// Hangup: dial returns it with no error, and what was sent is cancelled
+// like any leg hung up before its answer.
 func (s *Switch) dial(d dialReq, origin *leg) (*leg, error) {
 	dua := s.dua
 	if d.tls {
@@ -547,31 +571,73 @@ func (s *Switch) dial(d dialReq, origin *leg) (*leg, error) {
 	inv.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY"))
 	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	inv.SetBody(med.localSDP(s.ip, uint64(time.Now().UnixNano())))
-	// WriteInvite resolves a host name (a sip: URI, a trunk's Address, the
-	// Contact a phone registered) with this context: bounded, since the
-	// switch's lock is held meanwhile. The transaction does not keep it.
-	ctx, cancel := context.WithTimeout(context.Background(), dialResolveTimeout)
-	dlg, err := dua.WriteInvite(ctx, inv)
-	cancel()
-	if err != nil {
-		med.Close()
-		return nil, fmt.Errorf("sip: invite %s: %w", d.target.String(), tlsHint(err))
-	}
-	l := s.newLeg(false, inv.CallID().Value())
-	l.state, l.cli, l.med, l.from, l.to = stOriginated, dlg, med, d.evFrom, d.evTo
+
+	l := s.newLeg(false, "")
+	l.state, l.med, l.from, l.to = stOriginated, med, d.evFrom, d.evTo
 	l.sig.authUser, l.sig.authPass = d.user, d.pass
 	l.srtpRequired = d.srtpRequired
 	s.linkTransfer(l, origin)
-	wctx, cancel := context.WithCancel(context.Background())
-	l.cancelWait = cancel
+	ctx, cancel := context.WithTimeout(context.Background(), dialResolveTimeout)
+	l.cancelWait = cancel // Hangup while sending: stop resolving and connecting
+
+	s.mu.Unlock()
+	dlg, err := dua.WriteInvite(ctx, inv) // the transaction does not keep ctx
+	cancel()
+	if s.testHookInviteSent != nil {
+		s.testHookInviteSent()
+	}
+	if err != nil {
+		med.Close() // without s.mu, which its read loop may be waiting for
+	}
+	s.mu.Lock()
+
+	if s.legs[l.id] != l { // ended while sending: end closed its media
+		if err != nil {
+			s.log.Debug("sip invite not sent: the leg ended meanwhile", "leg", l.id, "err", err)
+			return l, nil
+		}
+		l.cli = dlg
+		wctx, wcancel := context.WithCancel(context.Background())
+		wcancel()
+		go s.waitAnswer(l, wctx) // CANCEL, or ACK and BYE if it answers anyway; no event
+		return l, nil
+	}
+	if err != nil {
+		s.dropDialing(l)
+		return nil, fmt.Errorf("sip: invite %s: %w", d.target.String(), tlsHint(err))
+	}
+	l.cli, l.callID = dlg, inv.CallID().Value()
+	s.byCallID[l.callID] = l
+	wctx, wcancel := context.WithCancel(context.Background())
+	l.cancelWait = wcancel
 	l.timer = s.opt.Clock.AfterFunc(d.ring, func() {
 		s.mu.Lock()
 		if l.waitCause == "" {
 			l.waitCause = telephony.CauseNoAnswer
 		}
 		s.mu.Unlock()
-		cancel()
+		wcancel()
 	})
 	go s.waitAnswer(l, wctx)
 	return l, nil
+}
+
+// dropDialing removes a leg whose INVITE could not be sent as if it had
+// never been made: nobody has heard of it (its id is not returned, and a
+// leg waiting for its answer takes no request but Hangup, which ends it),
+// so it goes without an event, and the transfer it was placed for is no
+// longer pending. A REFER's referrer hears of the failure from onRefer,
+// which gets the error. Its media is closed already. Needs s.mu.
+func (s *Switch) dropDialing(l *leg) {
+	if o := l.sig.transferOf; o != nil && o.sig.transferTo == l {
+		o.sig.transferTo = nil
+	}
+	l.sig.transferOf, l.sig.referral = nil, nil
+	delete(s.legs, l.id)
+	for i, id := range s.order {
+		if id == l.id {
+			s.order = append(s.order[:i:i], s.order[i+1:]...)
+			break
+		}
+	}
 }
