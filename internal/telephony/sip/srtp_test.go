@@ -179,27 +179,11 @@ func startSwitchLogged(t *testing.T, opt Options) (*swFixture, *syncBuffer) {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	opt.Listen, opt.Registrar = "127.0.0.1:0", reg
+	opt.Listen = "127.0.0.1:0"
 	opt.ToneDuration = 300 * time.Millisecond
 	opt.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	opt.Prompts = map[string][]int16{"echo": audio.Tone(worldEcho, 6000, audio.SampleRate*3/10, nil)}
-	sw, err := NewSwitch(opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &swFixture{sw: sw, reg: reg, ev: collect(sw.Events())}
-	t.Cleanup(func() {
-		if err := sw.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-		f.ev.mu.Lock()
-		for !f.ev.done {
-			f.ev.cond.Wait()
-		}
-		f.ev.mu.Unlock()
-		reg.Close()
-	})
-	return f, logs
+	return runSwitch(t, reg, opt), logs
 }
 
 // ------------------------------------------------------------- SDES --

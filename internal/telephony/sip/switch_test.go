@@ -105,13 +105,20 @@ func startSwitch(t testing.TB, trunks ...string) *swFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sw, err := NewSwitch(Options{
+	return runSwitch(t, reg, Options{
 		Listen:       "127.0.0.1:0",
-		Registrar:    reg,
 		Trunks:       inboundTrunks(trunks...),
 		ToneDuration: 300 * time.Millisecond,
 		Logger:       slog.New(slog.NewTextHandler(&syncBuffer{}, nil)),
 	})
+}
+
+// runSwitch starts a switch with opt on reg, collects its events, and
+// closes both (waiting for the last event) when the test ends.
+func runSwitch(t testing.TB, reg *Registrar, opt Options) *swFixture {
+	t.Helper()
+	opt.Registrar = reg
+	sw, err := NewSwitch(opt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,28 +87,12 @@ func startTLSSwitch(t *testing.T, ca *testCA, trunks ...Trunk) *swFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sw, err := NewSwitch(Options{
+	return runSwitch(t, reg, Options{
 		Listen: "127.0.0.1:0", TLSListen: "127.0.0.1:0",
-		TLS:       &tls.Config{Certificates: []tls.Certificate{ca.issue(t, "127.0.0.1")}, RootCAs: ca.pool},
-		Registrar: reg, Trunks: trunks,
+		TLS:    &tls.Config{Certificates: []tls.Certificate{ca.issue(t, "127.0.0.1")}, RootCAs: ca.pool},
+		Trunks: trunks,
 		Logger: slog.New(slog.NewTextHandler(&syncBuffer{}, nil)),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &swFixture{sw: sw, reg: reg, ev: collect(sw.Events())}
-	t.Cleanup(func() {
-		if err := sw.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-		f.ev.mu.Lock()
-		for !f.ev.done {
-			f.ev.cond.Wait()
-		}
-		f.ev.mu.Unlock()
-		reg.Close()
-	})
-	return f
 }
 
 // newTLSDevice is a phone that speaks to the switch over TLS only,
