@@ -10,23 +10,26 @@ import (
 	"github.com/centralita/centralita/internal/telephony"
 )
 
+// goroutineStacks is every goroutine's stack, one string each.
+func goroutineStacks() []string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return strings.Split(string(buf[:n]), "\n\n")
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
 // ownGoroutines returns, by goroutine id, the goroutines running code of
 // this package's non-test files (RTP read loops, players, room tickers,
 // recorders, the event pump, re-INVITE retransmissions, browser shims…).
 // sipgo's own goroutines and the test harness's are not counted (their
 // frames are elsewhere or in _test.go files).
 func ownGoroutines() map[string]string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
 	out := map[string]string{}
-	for _, g := range strings.Split(string(buf), "\n\n") {
+	for _, g := range goroutineStacks() {
 		id, _, _ := strings.Cut(strings.TrimPrefix(g, "goroutine "), " ")
 		for _, m := range ownFrame.FindAllStringSubmatch(g, -1) {
 			if !strings.HasSuffix(m[1], "_test") {

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"math/big"
 	"net"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -479,17 +478,8 @@ func TestTLSTrunkDefaultPort(t *testing.T) {
 // sipgoConnGoroutines are the goroutines of sipgo's TCP/TLS transport
 // (accept loops, connection readers), by id.
 func sipgoConnGoroutines() map[string]bool {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
 	out := map[string]bool{}
-	for _, g := range strings.Split(string(buf), "\n\n") {
+	for _, g := range goroutineStacks() {
 		if strings.Contains(g, "sipgo/sip.(*TransportTCP)") {
 			id, _, _ := strings.Cut(strings.TrimPrefix(g, "goroutine "), " ")
 			out[id] = true
