@@ -221,12 +221,7 @@ func TestHangupWhileInviteSent(t *testing.T) {
 	if got, want := eventsOf(allEvents(t, f), id), fmt.Sprintf("[%s(cancelled other=)]", telephony.Hangup); got != want {
 		t.Errorf("events of %s: %s, want %s", id, got, want)
 	}
-	f.sw.mu.Lock()
-	nl, nc, no := len(f.sw.legs), len(f.sw.byCallID), len(f.sw.order)
-	f.sw.mu.Unlock()
-	if nl+nc+no != 0 {
-		t.Errorf("after the hangup: %d legs, %d call-ids, %d ordered", nl, nc, no)
-	}
+	noLegsLeft(t, f, "after the hangup")
 	waitNoNewGoroutines(t, before, 10*time.Second)
 }
 
@@ -338,13 +333,19 @@ func TestHangupAsInviteSent(t *testing.T) {
 			if got, want := eventsOf(allEvents(t, f), id), fmt.Sprintf("[%s(cancelled other=)]", telephony.Hangup); got != want {
 				t.Errorf("events of %s: %s, want %s", id, got, want)
 			}
-			f.sw.mu.Lock()
-			nl, nc, no := len(f.sw.legs), len(f.sw.byCallID), len(f.sw.order)
-			f.sw.mu.Unlock()
-			if nl+nc+no != 0 {
-				t.Errorf("after the hangup: %d legs, %d call-ids, %d ordered", nl, nc, no)
-			}
+			noLegsLeft(t, f, "after the hangup")
 			waitNoNewGoroutines(t, before, 10*time.Second)
 		})
+	}
+}
+
+// noLegsLeft fails t unless the switch holds no leg at all (when).
+func noLegsLeft(t testing.TB, f *swFixture, when string) {
+	t.Helper()
+	f.sw.mu.Lock()
+	nl, nc, no := len(f.sw.legs), len(f.sw.byCallID), len(f.sw.order)
+	f.sw.mu.Unlock()
+	if nl+nc+no != 0 {
+		t.Errorf("%s: %d legs, %d call-ids, %d ordered", when, nl, nc, no)
 	}
 }

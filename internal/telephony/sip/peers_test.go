@@ -284,18 +284,7 @@ func TestPeerEchoExtension(t *testing.T) {
 	p := f.customer(t, "1001", customerHz)
 	p.Dial(fmt.Sprintf("sip:%s@%s", EchoExtension, f.addr()))
 	p.WaitEvent("CALL_ESTABLISHED", peerWait)
-	greeting, _ := audio.Prompt("echo")
-	// Listen until 1.5 s of echo came back, bounded: on a loaded machine
-	// the greeting and the echo reach the phone later than wall time says.
-	var r siptest.ToneReport
-	deadline := time.Now().Add(time.Duration(len(greeting))*time.Second/audio.SampleRate + talkTime + 15*time.Second)
-	for {
-		time.Sleep(500 * time.Millisecond)
-		r = siptest.Tones(p.Heard(), customerHz)
-		if r.HeardFor(customerHz) >= 1800*time.Millisecond || time.Now().After(deadline) {
-			break
-		}
-	}
+	r := hearEcho(p)
 	hangupAll(t, p)
 	// the greeting itself has about 0.3 s of blocks loud at 440 Hz
 	if r.HeardFor(customerHz) < 1500*time.Millisecond {
@@ -341,16 +330,7 @@ func TestPeerSRTPEchoExtension(t *testing.T) {
 	} else {
 		t.Logf("SRTP with %s", lc.local.Suite)
 	}
-	greeting, _ := audio.Prompt("echo")
-	var r siptest.ToneReport
-	deadline := time.Now().Add(time.Duration(len(greeting))*time.Second/audio.SampleRate + talkTime + 15*time.Second)
-	for {
-		time.Sleep(500 * time.Millisecond)
-		r = siptest.Tones(p.Heard(), customerHz)
-		if r.HeardFor(customerHz) >= 1800*time.Millisecond || time.Now().After(deadline) {
-			break
-		}
-	}
+	r := hearEcho(p)
 	st := echo.med.Stats()
 	hangupAll(t, p)
 	if r.HeardFor(customerHz) < 1500*time.Millisecond {
@@ -989,4 +969,19 @@ func hostileDatagrams() [][]byte {
 		b[i] = []byte(s)
 	}
 	return b
+}
+
+// hearEcho listens on an echo call (extension 600) until 1.8 s of the
+// phone's own tone came back, bounded: on a loaded machine the greeting
+// and the echo reach the phone later than wall time says.
+func hearEcho(p *siptest.Phone) siptest.ToneReport {
+	greeting, _ := audio.Prompt("echo")
+	deadline := time.Now().Add(time.Duration(len(greeting))*time.Second/audio.SampleRate + talkTime + 15*time.Second)
+	for {
+		time.Sleep(500 * time.Millisecond)
+		r := siptest.Tones(p.Heard(), customerHz)
+		if r.HeardFor(customerHz) >= 1800*time.Millisecond || time.Now().After(deadline) {
+			return r
+		}
+	}
 }

@@ -406,15 +406,7 @@ func TestSRTPInboundBridgeAudio(t *testing.T) {
 	agent := newDevice(t, "1001", "answer")
 	agent.register(f.sw, "device")
 
-	call, res := cust.invite(f.sw, "+34600111222", "2001")
-	in := f.ev.wait(t, "", telephony.Incoming, evWait)
-	if err := f.sw.Answer(bg, in.Leg); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitErr(t, res, evWait); err != nil {
-		t.Fatal(err)
-	}
-	f.ev.wait(t, in.Leg, telephony.Answered, evWait)
+	call, cleg := answeredCustomer(t, f, cust, "+34600111222")
 	ans, err := parseSDP(call.cli.InviteResponse.Body())
 	sec := call.sec.Load()
 	if err != nil || ans.Proto != protoSAVP || len(ans.Crypto) != 1 || ans.Crypto[0].Tag != 1 || ans.Crypto[0].Suite != suiteSHA1_80 ||
@@ -432,7 +424,7 @@ func TestSRTPInboundBridgeAudio(t *testing.T) {
 	if o, _ := parseSDP(acall.srv.InviteRequest.Body()); o.Proto != "RTP/AVP" || len(o.Crypto) != 0 {
 		t.Errorf("a UDP phone was offered %s with %d crypto lines", o.Proto, len(o.Crypto))
 	}
-	if err := f.sw.Bridge(bg, in.Leg, aleg); err != nil {
+	if err := f.sw.Bridge(bg, cleg, aleg); err != nil {
 		t.Fatal(err)
 	}
 	custEar, agentEar := listen(call), listen(acall)
@@ -456,18 +448,18 @@ func TestSRTPInboundBridgeAudio(t *testing.T) {
 	custMouth.digits(DefaultEventPT, "42", false, 5*time.Millisecond)
 	for _, d := range "42" {
 		f.ev.waitMatch(t, func(ev telephony.Event) bool {
-			return ev.Leg == in.Leg && ev.Type == telephony.DTMF && ev.Digit == string(d)
+			return ev.Leg == cleg && ev.Type == telephony.DTMF && ev.Digit == string(d)
 		})
 	}
 	waitFor(t, "the agent hears the customer's digits", evWait, func() bool { return agentEar.heardDigits() == "42" })
-	if err := f.sw.SendDTMF(bg, in.Leg, "7#"); err != nil {
+	if err := f.sw.SendDTMF(bg, cleg, "7#"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the customer hears the switch's digits", evWait, func() bool { return custEar.heardDigits() == "7#" })
 
 	// Forged packets: a flipped bit, plain RTP, a replay. None reaches
 	// the agent; the leg counts each. The good 1000 Hz behind them does.
-	stats := func() mediaStats { s, _ := f.sw.mediaStats(in.Leg); return s }
+	stats := func() mediaStats { s, _ := f.sw.mediaStats(cleg); return s }
 	before := stats()
 	relayed := quiet(func() uint64 { return stats().Relayed })
 	p = agentEar.pos()
