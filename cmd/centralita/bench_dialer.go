@@ -28,6 +28,7 @@ func benchDialerCmd() *cobra.Command {
 		only    []string
 		hourly  bool
 		naive   bool
+		stepArg string
 	)
 	c := &cobra.Command{
 		Use:   "dialer",
@@ -49,7 +50,12 @@ p {0.1, 0.3} × AHT 120 s, 1 replication. --cell agents/p/aht (repeatable, e.g.
 --cell 100/0.1/60) runs only the given cells, with --reps replications.
 --naive also reproduces §3.5's naive predictive policy on every cell, on the
 same customers, its α bisected on the cell's own replications to the largest
-value within 3 % abandonment (about six times the run time).`,
+value within 3 % abandonment (about six times the run time).
+--step p@duration (e.g. 0.3@2h) changes every cell's live-answer probability
+to p that far into each shift, and prints how pacing followed: the day's
+abandonment, its peak running rate, abandonment in the 10 minutes after the
+step and how long the pacer's hit-rate estimate took to come within 10 % of
+the new rate.`,
 		Args: cobra.NoArgs,
 	}
 	f := c.Flags()
@@ -62,6 +68,7 @@ value within 3 % abandonment (about six times the run time).`,
 	f.StringArrayVar(&only, "cell", nil, "run only this cell, agents/p/aht-seconds (e.g. 100/0.1/60); repeatable")
 	f.BoolVar(&hourly, "hourly", false, "also print predictive occupancy by hour of the shift (a shift's start against its steady state)")
 	f.BoolVar(&naive, "naive", false, "also reproduce §3.5's naive predictive policy on the same customers, α tuned in hindsight per cell (about 6× the run time)")
+	f.StringVar(&stepArg, "step", "", "p@duration: every cell's live-answer probability becomes p that far into the shift (e.g. 0.3@2h)")
 	f.Float64Var(&target, "target", 0, "predictive abandonment target in % of live answers (0: 0.95 × the 3 % cap, under a guard band)")
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		cells := dialersim.Grid()
@@ -87,6 +94,14 @@ value within 3 % abandonment (about six times the run time).`,
 		if reps < 1 || hours <= 0 || warmup < 0 {
 			return fmt.Errorf("--reps must be ≥ 1, --hours > 0 and --warmup ≥ 0")
 		}
+		shift := time.Duration(hours * float64(time.Hour))
+		var step dialersim.Step
+		if stepArg != "" {
+			var err error
+			if step, err = parseDialerStep(stepArg, shift); err != nil {
+				return err
+			}
+		}
 		w := cmd.OutOrStdout()
 		host, _ := os.Hostname()
 		fmt.Fprintf(w, "dialer bench: %d cells × 2 modes × %d replications of %g h (predictive after a %g h warm-up), seed %d; %s %s/%s, GOMAXPROCS %d, %d workers, host %s\n",
@@ -95,18 +110,22 @@ value within 3 % abandonment (about six times the run time).`,
 		res := dialersim.RunGrid(dialersim.GridOptions{
 			Cells:   cells,
 			Reps:    reps,
-			Shift:   time.Duration(hours * float64(time.Hour)),
+			Shift:   shift,
 			Warmup:  time.Duration(warmup * float64(time.Hour)),
 			Seed:    seed,
 			Workers: workers,
 			Pacing:  pacing.Config{Target: target / 100},
 			Naive:   naive,
+			Step:    step,
 		})
 		if hourly {
 			printDialerHourly(w, res)
 		}
 		if naive {
 			printDialerNaive(w, res)
+		}
+		if step.At > 0 {
+			printDialerStep(w, res, step)
 		}
 		return printDialerBench(w, res, warmup, time.Since(start))
 	}
@@ -136,6 +155,43 @@ func parseDialerCell(spec string) (dialersim.Cell, error) {
 		return bad("aht must be a number of seconds in [1, 86400]")
 	}
 	return dialersim.Cell{Agents: n, P: p, AHT: time.Duration(aht * float64(time.Second))}, nil
+}
+
+// parseDialerStep reads a --step value: p@duration, e.g. 0.3@2h.
+func parseDialerStep(spec string, shift time.Duration) (dialersim.Step, error) {
+	bad := func(why string) (dialersim.Step, error) {
+		return dialersim.Step{}, fmt.Errorf("--step %q: %s (want p@duration, e.g. 0.3@2h)", spec, why)
+	}
+	ps, ds, ok := strings.Cut(spec, "@")
+	if !ok {
+		return bad("no @ between the new p and when")
+	}
+	p, err := strconv.ParseFloat(strings.TrimSpace(ps), 64)
+	if err != nil || !(p > 0 && p <= 1) {
+		return bad("p must be a number in (0, 1]")
+	}
+	at, err := time.ParseDuration(strings.TrimSpace(ds))
+	if err != nil || at <= 0 || at >= shift {
+		return bad(fmt.Sprintf("when must be a duration inside the %v shift", shift))
+	}
+	return dialersim.Step{At: at, P: p}, nil
+}
+
+// printDialerStep prints how predictive pacing followed the step.
+func printDialerStep(w io.Writer, res []dialersim.CellResult, st dialersim.Step) {
+	fmt.Fprintf(w, "\npredictive after the step to p = %g at %v: day abandonment, its peak running rate (once the day has %d live answers), abandonment in the %v after the step, hit-rate estimate within 10 %% after (mean over replications), steps noticed per replication\n",
+		st.P, st.At, 500, dialersim.StepWindow)
+	fmt.Fprintf(w, "%15s | %7s %7s | %12s %8s | %11s %7s\n", "cell", "aband", "peak", "after step", "aband", "reconverge", "noticed")
+	for _, r := range res {
+		pd := r.Predictive
+		ab := 0.0
+		if pd.StepLive > 0 {
+			ab = 100 * float64(pd.StepAbandoned) / float64(pd.StepLive)
+		}
+		fmt.Fprintf(w, "%4d/%.1f/%-4.0f    | %6.2f%% %6.2f%% | %5d/%6d %7.2f%% | %11v %7.1f\n",
+			r.Cell.Agents, r.Cell.P, r.Cell.AHT.Seconds(), pd.AbandonPct, pd.PeakDayPct, pd.StepAbandoned, pd.StepLive, ab,
+			(pd.StepReconverge / time.Duration(pd.Reps)).Round(time.Second), float64(pd.HitRateChanges)/float64(pd.Reps))
+	}
 }
 
 // printDialerHourly prints each cell's predictive occupancy by hour of the
@@ -190,6 +246,11 @@ func printDialerBench(w io.Writer, res []dialersim.CellResult, warmup float64, e
 		belowNaive, naiveCells  int
 		events                  uint64
 		placed                  int
+		peak                    float64
+		changes                 int
+		reconverge              time.Duration
+		stepAb                  float64
+		step                    bool
 	)
 	lastAHT := time.Duration(-1)
 	for _, r := range res {
@@ -197,8 +258,8 @@ func printDialerBench(w io.Writer, res []dialersim.CellResult, warmup float64, e
 		if c.AHT != lastAHT {
 			lastAHT = c.AHT
 			fmt.Fprintf(w, "\nAHT %v\n", c.AHT)
-			fmt.Fprintf(w, "%6s %4s | %8s %8s | %8s %7s %7s %8s | %17s | %6s %s\n",
-				"agents", "p", "prog occ", "talk/h", "pred occ", "aband", "max rep", "talk/h", "baseline prog/pred", "Δ base", "")
+			fmt.Fprintf(w, "%6s %4s | %8s %8s | %8s %7s %7s %7s %8s | %17s | %6s %s\n",
+				"agents", "p", "prog occ", "talk/h", "pred occ", "aband", "max rep", "peak", "talk/h", "baseline prog/pred", "Δ base", "")
 		}
 		pr, pd := r.Progressive, r.Predictive
 		base := "—"
@@ -216,8 +277,8 @@ func printDialerBench(w io.Writer, res []dialersim.CellResult, warmup float64, e
 			mark += " BELOW-PROGRESSIVE"
 			belowProg++
 		}
-		fmt.Fprintf(w, "%6d %4.1f | %7.1f%% %8.1f | %7.1f%% %6.2f%% %6.2f%% %8.1f | %17s | %6s%s\n",
-			c.Agents, c.P, 100*pr.Occupancy, pr.TalkMinPerAgentHour, 100*pd.Occupancy, pd.AbandonPct, pd.MaxRepAbandonPct, pd.TalkMinPerAgentHour, base, delta, mark)
+		fmt.Fprintf(w, "%6d %4.1f | %7.1f%% %8.1f | %7.1f%% %6.2f%% %6.2f%% %6.2f%% %8.1f | %17s | %6s%s\n",
+			c.Agents, c.P, 100*pr.Occupancy, pr.TalkMinPerAgentHour, 100*pd.Occupancy, pd.AbandonPct, pd.MaxRepAbandonPct, pd.PeakDayPct, pd.TalkMinPerAgentHour, base, delta, mark)
 		maxAb = max(maxAb, pd.AbandonPct, pr.AbandonPct)
 		maxRepAb = max(maxRepAb, pd.MaxRepAbandonPct, pr.MaxRepAbandonPct)
 		if c.Agents == 100 && c.P == 0.3 && c.AHT == 120*time.Second {
@@ -229,10 +290,19 @@ func printDialerBench(w io.Writer, res []dialersim.CellResult, warmup float64, e
 				belowNaive++
 			}
 		}
+		peak = max(peak, pd.PeakDayPct)
+		changes += pd.HitRateChanges
+		if pd.StepLive > 0 || pd.StepReconverge > 0 {
+			step = true
+			reconverge = max(reconverge, pd.StepReconverge/time.Duration(pd.Reps))
+			if pd.StepLive > 0 {
+				stepAb = max(stepAb, 100*float64(pd.StepAbandoned)/float64(pd.StepLive))
+			}
+		}
 		events += pr.Events + pd.Events
 		placed += pr.Placed + pd.Placed
 	}
-	fmt.Fprintf(w, "\noccupancy = handle time / logged-in time; aband = abandoned / live answers over the cell's replications (max rep: the worst replication); talk/h = talk-minutes per agent-hour\n")
+	fmt.Fprintf(w, "\noccupancy = handle time / logged-in time; aband = abandoned / live answers over the cell's replications (max rep: the worst replication; peak: the day's highest running rate once it had 500 live answers, worst replication); talk/h = talk-minutes per agent-hour\n")
 	fmt.Fprintf(w, "%d calls placed, %d switch events, %v wall clock\n", placed, events, elapsed.Round(time.Millisecond))
 	out := map[string]any{
 		"max_abandon_pct":         round(maxAb, 2),
@@ -243,6 +313,12 @@ func printDialerBench(w io.Writer, res []dialersim.CellResult, warmup float64, e
 		"calls_placed":            placed,
 		"switch_events":           events,
 		"elapsed_s":               round(elapsed.Seconds(), 1),
+		"peak_day_abandon_pct":    round(peak, 2),
+		"hit_rate_changes":        changes,
+	}
+	if step {
+		out["step_reconverge_max_s"] = round(reconverge.Seconds(), 1)
+		out["step_window_abandon_pct_max"] = round(stepAb, 2)
 	}
 	if naiveCells > 0 {
 		out["cells_below_naive"] = belowNaive

@@ -97,7 +97,7 @@ func TestDialerPredictiveCallToRelease(t *testing.T) {
 	a1 := d.agent(t, "agent1", "1001", d.predictive.ID)
 	a2 := d.agent(t, "agent2", "1002", d.predictive.ID)
 	st := d.must(t, 200, "GET", "/api/v2/outbound/campaigns/"+d.predictive.ID+"/stats", d.token(t, "supervisor"), nil).obj(t)
-	if st["agentsLoggedIn"] != float64(2) || st["callsInFlight"].(float64) < 2 {
+	if st["agentsLoggedIn"] != float64(2) || st["callsInFlight"].(float64) < 2 || st["hitRateSteps"] != float64(0) {
 		t.Fatalf("stats after two agents logged in: %v", st)
 	}
 	// The day has no live answers yet, so no room for an abandonment: the

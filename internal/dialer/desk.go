@@ -366,16 +366,20 @@ type Stats struct {
 	CallsInFlight  int     `json:"callsInFlight"`
 	Waiting        int     `json:"waitingForAgent"`
 	HitRate        float64 `json:"hitRate"`
-	AnswerDelayMs  int64   `json:"answerDelayMs"`
-	HandleTimeMs   int64   `json:"handleTimeMs"`
-	Placed         int     `json:"placed"`
-	LiveToday      int     `json:"liveAnswersToday"`
-	AbandonToday   int     `json:"abandonedToday"`
-	AbandonPctDay  float64 `json:"abandonPercentToday"`
-	Live30d        int     `json:"liveAnswers30d"`
-	Abandon30d     int     `json:"abandoned30d"`
-	AbandonPct30d  float64 `json:"abandonPercent30d"`
-	AbandonCapPct  float64 `json:"abandonCapPercent"`
+	// HitRateSteps counts the steps in the live-answer rate the pacer
+	// noticed since the campaign started (its estimate then restarted
+	// from the calls since the step).
+	HitRateSteps  int     `json:"hitRateSteps"`
+	AnswerDelayMs int64   `json:"answerDelayMs"`
+	HandleTimeMs  int64   `json:"handleTimeMs"`
+	Placed        int     `json:"placed"`
+	LiveToday     int     `json:"liveAnswersToday"`
+	AbandonToday  int     `json:"abandonedToday"`
+	AbandonPctDay float64 `json:"abandonPercentToday"`
+	Live30d       int     `json:"liveAnswers30d"`
+	Abandon30d    int     `json:"abandoned30d"`
+	AbandonPct30d float64 `json:"abandonPercent30d"`
+	AbandonCapPct float64 `json:"abandonCapPercent"`
 	// Predictive only: how the last decision paced ("normal"; "soft" or
 	// "progressive" while one more abandonment would break the cap) and
 	// the risk threshold θ it used.
@@ -396,7 +400,7 @@ func (e *Engine) Stats(ctx context.Context, campaignID string) (Stats, error) {
 		ps := r.pacer.Stats(e.now())
 		out = Stats{CampaignID: campaignID, Running: true, DialingMode: r.c.DialingMode, AgentsLoggedIn: len(e.campaignAgents(campaignID)),
 			AgentsFree: snap.Idle, CallsInFlight: len(snap.InFlight), Waiting: snap.Waiting,
-			HitRate: ps.HitRate, AnswerDelayMs: ps.AnswerDelay.Milliseconds(), HandleTimeMs: ps.AHT.Milliseconds(), Placed: ps.Placed,
+			HitRate: ps.HitRate, HitRateSteps: ps.HitRateChanges, AnswerDelayMs: ps.AnswerDelay.Milliseconds(), HandleTimeMs: ps.AHT.Milliseconds(), Placed: ps.Placed,
 			LiveToday: ps.LiveToday, AbandonToday: ps.AbandonedToday, AbandonPctDay: 100 * ps.AbandonRateToday,
 			Live30d: ps.Live30d, Abandon30d: ps.Abandoned30d, AbandonPct30d: 100 * ps.AbandonRate30d, AbandonCapPct: r.c.AbandonCapPercent}
 		if r.c.DialingMode == string(pacing.Predictive) {

@@ -54,6 +54,9 @@ type GridOptions struct {
 	// bisected on the cell's own replications (TuneNaive: about a dozen
 	// shifts per cell, so it multiplies the run time by about six).
 	Naive bool
+	// Step, when its At is positive, changes the customers' live-answer
+	// rate during every counted shift (both modes).
+	Step Step
 	// Done, when set, is called (from one goroutine at a time) as each cell
 	// completes.
 	Done func(CellResult)
@@ -108,7 +111,7 @@ func RunGrid(opts GridOptions) []CellResult {
 				if j.mode == 1 {
 					mode = pacing.Predictive
 				}
-				r := RunCellWarm(mode, opts.Cells[j.cell], opts.Reps, opts.Shift, opts.Warmup, opts.Seed, opts.Pacing)
+				r := RunCellStep(mode, opts.Cells[j.cell], opts.Reps, opts.Shift, opts.Warmup, opts.Seed, opts.Pacing, opts.Step)
 				mu.Lock()
 				if j.mode == 1 {
 					out[j.cell].Predictive = r

@@ -67,8 +67,19 @@ type Config struct {
 	// Policy, when set, decides instead of the pacer (the §3.5 naive
 	// policy: Naive); the pacer still sees every observation.
 	Policy Policy
+	// Step, when its At is positive, changes the live-answer probability
+	// to Step.P for the calls placed from At into the shift on (a list of
+	// another quality, the evening): how fast pacing follows a step.
+	Step Step
 	// Trace, when set, is called after every decision (diagnostics).
 	Trace func(now time.Time, placed int, s pacing.Snapshot, st pacing.Stats)
+}
+
+// Step is a change of the customers' live-answer probability during a
+// shift.
+type Step struct {
+	At time.Duration // into the shift; 0: no step
+	P  float64
 }
 
 // Result of one replication, or the sum of several (RunCell).
@@ -95,7 +106,31 @@ type Result struct {
 	Events       uint64 // switch events
 	PacerCalls   int    // pacer.Calls invocations
 	MaxInFlight  int
+
+	// PeakDayPct is the day's highest running abandonment rate (% of the
+	// day's live answers so far) at any abandonment once the day had
+	// peakFrom live answers: how close the pacer let the day come to its
+	// cap, which it holds at every instant, not only at the day's end
+	// (the worst replication).
+	PeakDayPct float64
+	// HitRateChanges counts the steps in the live-answer rate the pacer
+	// noticed (Stats.HitRateChanges); on a steady rate, its false alarms.
+	HitRateChanges int
+	// With a Step: live answers and abandonments in the StepWindow after
+	// it, and how long after it the pacer's hit-rate estimate was first
+	// within 10 % of the new rate (summed over replications; the rest of
+	// the shift when it never was).
+	StepLive, StepAbandoned int
+	StepReconverge          time.Duration
 }
+
+// peakFrom is the day's live answers from which PeakDayPct is watched (a
+// day's first abandonment is over 3 % until it has 34).
+const peakFrom = 500
+
+// StepWindow is how long after a Step its live answers and abandonments
+// are counted.
+const StepWindow = 10 * time.Minute
 
 // Start is the simulated start of every shift: a Monday 09:00 UTC.
 var Start = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -152,6 +187,9 @@ type harness struct {
 	flightSnap []time.Duration
 
 	res Result
+	// reconverged: after the Step, the hit-rate estimate came within 10 %
+	// of the new rate.
+	reconverged bool
 }
 
 // Simulate runs one replication.
@@ -224,6 +262,10 @@ func simulate(cfg Config) (Result, pacing.Model) {
 	h.sw.Close()
 	for range h.sw.Events() { // let the switch deliver its last events and finish
 	}
+	if cfg.Step.At > 0 && !h.reconverged {
+		h.res.StepReconverge = max(0, cfg.Shift-cfg.Step.At)
+	}
+	h.res.HitRateChanges = h.pacer.Stats(h.end).HitRateChanges
 	h.res.finish()
 	h.res.MaxRepAbandonPct = h.res.AbandonPct
 	return h.res, h.pacer.Model()
@@ -263,6 +305,9 @@ func (h *harness) event(e telephony.Event) {
 		h.pacer.Answered(now, now.Sub(c.placedAt), true)
 		if c.inShift {
 			h.res.Live++
+			if h.inStepWindow(now) {
+				h.res.StepLive++
+			}
 		}
 		if len(h.free) > 0 {
 			h.connect(c)
@@ -349,6 +394,12 @@ func (h *harness) expire(c *call) {
 	h.pacer.Abandoned(now)
 	if c.inShift {
 		h.res.Abandoned++
+		if h.res.Live >= peakFrom {
+			h.res.PeakDayPct = max(h.res.PeakDayPct, 100*float64(h.res.Abandoned)/float64(h.res.Live))
+		}
+		if h.inStepWindow(now) {
+			h.res.StepAbandoned++
+		}
 	}
 	if err := h.sw.Play(h.ctx, c.leg, abandonAudio); err != nil {
 		_ = h.sw.Hangup(h.ctx, c.leg, "")
@@ -410,6 +461,12 @@ func (h *harness) decide() {
 	if h.cfg.Trace != nil {
 		h.cfg.Trace(now, n, snap, h.pacer.Stats(now))
 	}
+	if st := h.cfg.Step; st.At > 0 && !h.reconverged && !now.Before(Start.Add(st.At)) {
+		if math.Abs(h.pacer.Stats(now).HitRate-st.P) <= 0.1*st.P {
+			h.reconverged = true
+			h.res.StepReconverge = now.Sub(Start.Add(st.At))
+		}
+	}
 	h.res.PacerCalls++
 	for i := 0; i < n; i++ {
 		h.dial(now)
@@ -420,6 +477,12 @@ func (h *harness) decide() {
 	h.drain()
 }
 
+// inStepWindow: now is within StepWindow after the configured Step.
+func (h *harness) inStepWindow(now time.Time) bool {
+	at := h.cfg.Step.At
+	return at > 0 && !now.Before(Start.Add(at)) && now.Before(Start.Add(at+StepWindow))
+}
+
 // dial places one call to the next customer.
 func (h *harness) dial(now time.Time) {
 	p := h.cfg.Cell
@@ -428,7 +491,11 @@ func (h *harness) dial(now time.Time) {
 	if talk < time.Millisecond {
 		talk = time.Millisecond
 	}
-	if u < p.P {
+	hit := p.P
+	if h.cfg.Step.At > 0 && !now.Before(Start.Add(h.cfg.Step.At)) {
+		hit = h.cfg.Step.P
+	}
+	if u < hit {
 		h.next = sim.Party{Outcome: sim.Answer, After: secs(5 + 15*live), TalkTime: talk}
 	} else {
 		o := sim.Busy
@@ -480,8 +547,14 @@ func RunCell(mode pacing.Mode, c Cell, reps int, shift time.Duration, seed uint6
 // a campaign's previous shift. The abandonment record is not carried over:
 // the counted shift starts a new day with no slack.
 func RunCellWarm(mode pacing.Mode, c Cell, reps int, shift, warmup time.Duration, seed uint64, pc pacing.Config) Result {
+	return RunCellStep(mode, c, reps, shift, warmup, seed, pc, Step{})
+}
+
+// RunCellStep is RunCellWarm with a step in the customers' live-answer
+// rate during each counted shift.
+func RunCellStep(mode pacing.Mode, c Cell, reps int, shift, warmup time.Duration, seed uint64, pc pacing.Config, step Step) Result {
 	return runReps(reps, func(r int) Result {
-		cfg := Config{Mode: mode, Cell: c, Shift: shift, Seed: SeedFor(seed, c, r), Pacing: pc}
+		cfg := Config{Mode: mode, Cell: c, Shift: shift, Seed: SeedFor(seed, c, r), Pacing: pc, Step: step}
 		if mode == pacing.Predictive && warmup > 0 {
 			_, m := simulate(Config{Mode: mode, Cell: c, Shift: warmup, Seed: SeedFor(seed^0x5eed5eed, c, r), Pacing: pc})
 			cfg.Model = &m
@@ -513,6 +586,11 @@ func runReps(reps int, run func(rep int) Result) Result {
 		sum.PacerCalls += res.PacerCalls
 		sum.MaxInFlight = max(sum.MaxInFlight, res.MaxInFlight)
 		sum.MaxRepAbandonPct = max(sum.MaxRepAbandonPct, res.AbandonPct)
+		sum.PeakDayPct = max(sum.PeakDayPct, res.PeakDayPct)
+		sum.HitRateChanges += res.HitRateChanges
+		sum.StepLive += res.StepLive
+		sum.StepAbandoned += res.StepAbandoned
+		sum.StepReconverge += res.StepReconverge
 	}
 	sum.finish()
 	return sum

@@ -95,3 +95,28 @@ func TestEventClock(t *testing.T) {
 		t.Fatalf("fired %v, now %v", got, c.Now())
 	}
 }
+
+// A step in the customers' live-answer rate (0.1 → 0.3, the dangerous
+// way: the calls in flight answer three times as often) is noticed and
+// followed within minutes, and the day stays under the cap. With the
+// decayed hit-rate counts alone, this cell's estimate was not within 10 %
+// of the new rate an hour later.
+func TestStepFollowed(t *testing.T) {
+	c := Cell{Agents: 25, P: 0.1, AHT: 120 * time.Second}
+	step := Step{At: time.Hour, P: 0.3}
+	r := RunCellStep(pacing.Predictive, c, 2, 2*time.Hour, 0, 1, pacing.Config{}, step)
+	if r.HitRateChanges < r.Reps {
+		t.Errorf("%d steps noticed in %d replications", r.HitRateChanges, r.Reps)
+	}
+	if mean := r.StepReconverge / time.Duration(r.Reps); mean > 10*time.Minute {
+		t.Errorf("hit rate within 10 %% of 0.3 after %v on average, want ≤ 10 min", mean)
+	}
+	if r.StepLive == 0 || r.AbandonPct > 3 {
+		t.Errorf("after the step %d live answers; the day abandoned %.2f %%", r.StepLive, r.AbandonPct)
+	}
+	// Steady customers: nothing noticed.
+	still := RunCellStep(pacing.Predictive, c, 2, 2*time.Hour, 0, 1, pacing.Config{}, Step{})
+	if still.HitRateChanges != 0 || still.StepLive != 0 || still.StepReconverge != 0 {
+		t.Errorf("no step: %d changes noticed, %d live answers and %v counted after a step", still.HitRateChanges, still.StepLive, still.StepReconverge)
+	}
+}

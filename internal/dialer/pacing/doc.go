@@ -33,7 +33,15 @@
 // is followed within a few thousand calls:
 //
 //   - p, the live-answer rate among resolved calls (Beta prior 0.2, weight
-//     10; memory about 2000 resolved calls);
+//     10; memory about 2000 resolved calls), with a two-sided Bernoulli
+//     CUSUM (a rate 1.6 times higher or lower, threshold e^14: no false
+//     alarm in a million steady calls) that notices a step within about a
+//     hundred calls and restarts the counts from the calls since the step
+//     began (Stats.HitRateChanges; after a fall, from the upper end of
+//     their rate's interval, since the test fires when they look lowest
+//     and a rate too low over-dials): the decayed counts alone took
+//     thousands of calls, while the calls in flight at the old rate
+//     abandoned;
 //   - the live answer-delay distribution F_L and the non-live resolution
 //     delay distribution F_N (busy, rejected, no answer, machine), as
 //     histograms of 0.5 s bins with a weak uniform prior over 2–30 s;

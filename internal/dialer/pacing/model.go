@@ -36,7 +36,7 @@ func (p *Pacer) Model() Model {
 		return out
 	}
 	return Model{
-		HitLive: p.hitLive, HitAll: p.hitAll,
+		HitLive: p.hit.live, HitAll: p.hit.all,
 		LiveDelay: norm(&p.liveDelay), DeadDelay: norm(&p.deadDelay),
 		DelaySum: p.delaySum, DelayW: p.delW,
 		AHTSum: p.ahtSum, AHTW: p.ahtW,
@@ -51,7 +51,7 @@ func (p *Pacer) Model() Model {
 func (p *Pacer) SetModel(m Model) {
 	ok := func(x float64) bool { return x > 0 && !math.IsInf(x, 0) && !math.IsNaN(x) }
 	if ok(m.HitAll) && m.HitLive >= 0 && m.HitLive <= m.HitAll {
-		p.hitLive, p.hitAll = m.HitLive, m.HitAll
+		p.hit.live, p.hit.all = m.HitLive, m.HitAll
 	}
 	setHist := func(h *hist, w []float64) {
 		if len(w) != len(h.w) {

@@ -56,11 +56,14 @@ type Snapshot struct {
 
 // Stats are the pacer's estimates and counts at an instant.
 type Stats struct {
-	Mode        Mode
-	HitRate     float64       // live answers per resolved call
-	AnswerDelay time.Duration // mean delay of a live answer after placing
-	AHT         time.Duration // mean handle time (talk + wrap-up) of finished calls
-	AHTCensored time.Duration // predictive: the handle-time mean the last decision used (counts calls still going)
+	Mode    Mode
+	HitRate float64 // live answers per resolved call
+	// HitRateChanges counts the steps in the hit rate noticed since New
+	// (the estimate then restarts from the calls since the step).
+	HitRateChanges int
+	AnswerDelay    time.Duration // mean delay of a live answer after placing
+	AHT            time.Duration // mean handle time (talk + wrap-up) of finished calls
+	AHTCensored    time.Duration // predictive: the handle-time mean the last decision used (counts calls still going)
 
 	LiveToday, AbandonedToday int
 	Live30d, Abandoned30d     int
@@ -152,12 +155,12 @@ type Pacer struct {
 	defTarget bool
 
 	// estimators
-	hitLive, hitAll float64 // decayed counts
-	hitDecay        float64
-	liveDelay       hist
-	deadDelay       hist
-	ahtSum, ahtW    float64 // decayed mean of handle times
-	delaySum, delW  float64 // decayed mean of live delays
+	hit            hitRate
+	hitDecay       float64 // the answer delay's mean forgets at the hit rate's pace
+	liveDelay      hist
+	deadDelay      hist
+	ahtSum, ahtW   float64 // decayed mean of handle times
+	delaySum, delW float64 // decayed mean of live delays
 
 	// derived tables
 	dirty      bool
@@ -216,7 +219,7 @@ func New(cfg Config, now time.Time) *Pacer {
 		theta:     thetaBase,
 		logBase:   math.Log(thetaBase),
 	}
-	p.hitLive, p.hitAll = priorHit*priorHitWeight, priorHitWeight
+	p.hit = newHitRate(priorHit, priorHitWeight, hitMemory)
 	// Weak priors: delays uniform over 2–30 s, handle time exponential.
 	for x := 2.25; x < 30; x += 0.5 {
 		p.liveDelay.addWeight(x, 20.0/56)
@@ -556,11 +559,8 @@ func (p *Pacer) Placed(now time.Time) { p.placed++ }
 // Answered records an answer after `after` since the call was placed; live
 // is false for an answering machine.
 func (p *Pacer) Answered(now time.Time, after time.Duration, live bool) {
-	p.hitLive *= p.hitDecay
-	p.hitAll *= p.hitDecay
-	p.hitAll++
+	p.hit.add(live)
 	if live {
-		p.hitLive++
 		p.liveDelay.add(after.Seconds())
 		p.delaySum = p.delaySum*p.hitDecay + after.Seconds()
 		p.delW = p.delW*p.hitDecay + 1
@@ -579,8 +579,7 @@ func (p *Pacer) Answered(now time.Time, after time.Duration, live bool) {
 // Failed records a call that ended unanswered (busy, no answer, rejected,
 // failed) after `after` since it was placed.
 func (p *Pacer) Failed(now time.Time, after time.Duration) {
-	p.hitLive *= p.hitDecay
-	p.hitAll = p.hitAll*p.hitDecay + 1
+	p.hit.add(false)
 	p.deadDelay.add(after.Seconds())
 	p.dirty = true
 }
@@ -609,7 +608,8 @@ func (p *Pacer) Stats(now time.Time) Stats {
 	lt, at, l30, a30 := p.counts(d)
 	st := Stats{
 		Mode:           p.cfg.Mode,
-		HitRate:        p.hitLive / p.hitAll,
+		HitRate:        p.hit.rate(),
+		HitRateChanges: p.hit.changes,
 		AnswerDelay:    time.Duration(p.delaySum / p.delW * float64(time.Second)),
 		AHT:            time.Duration(p.ahtSum / p.ahtW * float64(time.Second)),
 		AHTCensored:    time.Duration(p.aht * float64(time.Second)),
@@ -752,7 +752,7 @@ func wilsonUpper(phat, n, z float64) float64 {
 }
 
 func (p *Pacer) buildDelays(pessimistic bool) {
-	pl := p.hitLive / p.hitAll
+	pl := p.hit.rate()
 	pl = math.Max(0.001, math.Min(0.999, pl))
 	p.p = pl
 	if pessimistic {
@@ -762,7 +762,7 @@ func (p *Pacer) buildDelays(pessimistic bool) {
 		// rate's upper bound. (Using the bound always cost large teams
 		// 0.1–0.2 points: their estimate is tight and the controller
 		// already steers θ.)
-		pl = math.Max(0.001, math.Min(0.999, wilsonUpper(pl, p.hitAll, softZ)))
+		pl = math.Max(0.001, math.Min(0.999, wilsonUpper(pl, p.hit.all, softZ)))
 	}
 	p.cdfLive = p.liveDelay.cdf(p.cdfLive)
 	p.cdfScratch = p.deadDelay.cdf(p.cdfScratch)
