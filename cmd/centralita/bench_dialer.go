@@ -180,7 +180,7 @@ func parseDialerStep(spec string, shift time.Duration) (dialersim.Step, error) {
 // printDialerStep prints how predictive pacing followed the step.
 func printDialerStep(w io.Writer, res []dialersim.CellResult, st dialersim.Step) {
 	fmt.Fprintf(w, "\npredictive after the step to p = %g at %v: day abandonment, its peak running rate (once the day has %d live answers), abandonment in the %v after the step, hit-rate estimate within 10 %% after (mean over replications), steps noticed per replication\n",
-		st.P, st.At, 500, dialersim.StepWindow)
+		st.P, st.At, dialersim.PeakFrom, dialersim.StepWindow)
 	fmt.Fprintf(w, "%15s | %7s %7s | %12s %8s | %11s %7s\n", "cell", "aband", "peak", "after step", "aband", "reconverge", "noticed")
 	for _, r := range res {
 		pd := r.Predictive
@@ -302,7 +302,7 @@ func printDialerBench(w io.Writer, res []dialersim.CellResult, warmup float64, e
 		events += pr.Events + pd.Events
 		placed += pr.Placed + pd.Placed
 	}
-	fmt.Fprintf(w, "\noccupancy = handle time / logged-in time; aband = abandoned / live answers over the cell's replications (max rep: the worst replication; peak: the day's highest running rate once it had 500 live answers, worst replication); talk/h = talk-minutes per agent-hour\n")
+	fmt.Fprintf(w, "\noccupancy = handle time / logged-in time; aband = abandoned / live answers over the cell's replications (max rep: the worst replication; peak: the day's highest running rate once it had %d live answers, worst replication); talk/h = talk-minutes per agent-hour\n", dialersim.PeakFrom)
 	fmt.Fprintf(w, "%d calls placed, %d switch events, %v wall clock\n", placed, events, elapsed.Round(time.Millisecond))
 	out := map[string]any{
 		"max_abandon_pct":         round(maxAb, 2),

@@ -109,9 +109,10 @@ type Result struct {
 
 	// PeakDayPct is the day's highest running abandonment rate (% of the
 	// day's live answers so far) at any abandonment once the day had
-	// peakFrom live answers: how close the pacer let the day come to its
-	// cap, which it holds at every instant, not only at the day's end
-	// (the worst replication).
+	// PeakFrom live answers (the worst replication): how close the day
+	// came to its cap at any instant, not only at its end. The pacer's
+	// guard reacts to each abandonment, and calls already in flight when
+	// it trips can still abandon, so it can pass the cap briefly.
 	PeakDayPct float64
 	// HitRateChanges counts the steps in the live-answer rate the pacer
 	// noticed (Stats.HitRateChanges); on a steady rate, its false alarms.
@@ -124,9 +125,9 @@ type Result struct {
 	StepReconverge          time.Duration
 }
 
-// peakFrom is the day's live answers from which PeakDayPct is watched (a
+// PeakFrom is the day's live answers from which PeakDayPct is watched (a
 // day's first abandonment is over 3 % until it has 34).
-const peakFrom = 500
+const PeakFrom = 500
 
 // StepWindow is how long after a Step its live answers and abandonments
 // are counted.
@@ -394,7 +395,7 @@ func (h *harness) expire(c *call) {
 	h.pacer.Abandoned(now)
 	if c.inShift {
 		h.res.Abandoned++
-		if h.res.Live >= peakFrom {
+		if h.res.Live >= PeakFrom {
 			h.res.PeakDayPct = max(h.res.PeakDayPct, 100*float64(h.res.Abandoned)/float64(h.res.Live))
 		}
 		if h.inStepWindow(now) {
@@ -461,8 +462,8 @@ func (h *harness) decide() {
 	if h.cfg.Trace != nil {
 		h.cfg.Trace(now, n, snap, h.pacer.Stats(now))
 	}
-	if st := h.cfg.Step; st.At > 0 && !h.reconverged && !now.Before(Start.Add(st.At)) {
-		if math.Abs(h.pacer.Stats(now).HitRate-st.P) <= 0.1*st.P {
+	if !h.reconverged && h.stepped(now) {
+		if st := h.cfg.Step; math.Abs(h.pacer.Stats(now).HitRate-st.P) <= 0.1*st.P {
 			h.reconverged = true
 			h.res.StepReconverge = now.Sub(Start.Add(st.At))
 		}
@@ -477,10 +478,14 @@ func (h *harness) decide() {
 	h.drain()
 }
 
+// stepped: the configured Step has happened by now.
+func (h *harness) stepped(now time.Time) bool {
+	return h.cfg.Step.At > 0 && !now.Before(Start.Add(h.cfg.Step.At))
+}
+
 // inStepWindow: now is within StepWindow after the configured Step.
 func (h *harness) inStepWindow(now time.Time) bool {
-	at := h.cfg.Step.At
-	return at > 0 && !now.Before(Start.Add(at)) && now.Before(Start.Add(at+StepWindow))
+	return h.stepped(now) && now.Before(Start.Add(h.cfg.Step.At+StepWindow))
 }
 
 // dial places one call to the next customer.
@@ -492,7 +497,7 @@ func (h *harness) dial(now time.Time) {
 		talk = time.Millisecond
 	}
 	hit := p.P
-	if h.cfg.Step.At > 0 && !now.Before(Start.Add(h.cfg.Step.At)) {
+	if h.stepped(now) {
 		hit = h.cfg.Step.P
 	}
 	if u < hit {

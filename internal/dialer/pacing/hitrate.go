@@ -15,13 +15,30 @@ type hitRate struct {
 	live, all float64 // decayed counts
 	decay     float64
 
-	// CUSUM statistics for a rise and a fall of the rate, and the calls
-	// (and live answers among them) since each last stood at zero: the
-	// change's estimated start.
-	up, down        float64
-	upN, upLive     float64
-	downN, downLive float64
-	changes         int // steps detected
+	up, down cusum // a rise and a fall of the rate
+	changes  int   // steps detected
+}
+
+// cusum is one side of the test: its statistic, and the calls (and live
+// answers among them) since it last stood at zero, the change's estimated
+// start.
+type cusum struct {
+	s, n, live float64
+}
+
+// add moves the statistic by the log-likelihood ratio of x under p1
+// against p0.
+func (c *cusum) add(x, p0, p1 float64) {
+	llr := math.Log((1 - p1) / (1 - p0))
+	if x == 1 {
+		llr = math.Log(p1 / p0)
+	}
+	c.s = math.Max(0, c.s+llr)
+	if c.s == 0 {
+		c.n, c.live = 0, 0
+		return
+	}
+	c.n, c.live = c.n+1, c.live+x
 }
 
 const (
@@ -58,51 +75,34 @@ func (h *hitRate) add(live bool) {
 		x = 1
 	}
 	if h.all >= changeWarm {
-		p0 := math.Max(0.001, math.Min(0.999, h.rate()))
-		if h.step(x, p0) {
+		if h.step(x) {
 			return
 		}
 	} else {
-		h.up, h.down, h.upN, h.upLive, h.downN, h.downLive = 0, 0, 0, 0, 0, 0
+		h.up, h.down = cusum{}, cusum{}
 	}
 	h.live = h.live*h.decay + x
 	h.all = h.all*h.decay + 1
 }
 
-// step advances both CUSUMs with observation x against the rate p0 and,
+// step advances both CUSUMs with observation x against the estimate and,
 // when one crosses the threshold, restarts the counts from the calls since
 // it last stood at zero (x included). It reports whether it did.
-func (h *hitRate) step(x, p0 float64) bool {
-	llr := func(p1 float64) float64 {
-		if x == 1 {
-			return math.Log(p1 / p0)
-		}
-		return math.Log((1 - p1) / (1 - p0))
-	}
-	pu := math.Min(0.999, changeRatio*p0+changeFloor)
-	pd := p0 / changeRatio
-	h.up = math.Max(0, h.up+llr(pu))
-	h.down = math.Max(0, h.down+llr(pd))
-	if h.up == 0 {
-		h.upN, h.upLive = 0, 0
-	} else {
-		h.upN, h.upLive = h.upN+1, h.upLive+x
-	}
-	if h.down == 0 {
-		h.downN, h.downLive = 0, 0
-	} else {
-		h.downN, h.downLive = h.downN+1, h.downLive+x
-	}
-	var n, l float64
+func (h *hitRate) step(x float64) bool {
+	p0 := math.Max(0.001, math.Min(0.999, h.rate()))
+	h.up.add(x, p0, math.Min(0.999, changeRatio*p0+changeFloor))
+	h.down.add(x, p0, p0/changeRatio)
+	var c cusum
 	down := false
 	switch {
-	case h.up > changeH:
-		n, l = h.upN, h.upLive
-	case h.down > changeH:
-		n, l, down = h.downN, h.downLive, true
+	case h.up.s > changeH:
+		c = h.up
+	case h.down.s > changeH:
+		c, down = h.down, true
 	default:
 		return false
 	}
+	n, l := c.n, c.live
 	if n < changeMin {
 		// Too few calls since the change began for a rate of their own:
 		// blend the missing weight in at the old estimate.
@@ -119,7 +119,7 @@ func (h *hitRate) step(x, p0 float64) bool {
 		l = n * math.Min(p0, wilsonUpper(l/n, n, softZ))
 	}
 	h.live, h.all = l, n
-	h.up, h.down, h.upN, h.upLive, h.downN, h.downLive = 0, 0, 0, 0, 0, 0
+	h.up, h.down = cusum{}, cusum{}
 	h.changes++
 	return true
 }

@@ -156,7 +156,6 @@ type Pacer struct {
 
 	// estimators
 	hit            hitRate
-	hitDecay       float64 // the answer delay's mean forgets at the hit rate's pace
 	liveDelay      hist
 	deadDelay      hist
 	ahtSum, ahtW   float64 // decayed mean of handle times
@@ -212,7 +211,6 @@ func New(cfg Config, now time.Time) *Pacer {
 		cap:       cfg.AbandonCap,
 		target:    cfg.Target,
 		defTarget: defTarget,
-		hitDecay:  1 - 1/hitMemory,
 		liveDelay: newHist(delayBins, delayBin.Seconds(), delayMemory),
 		deadDelay: newHist(delayBins, delayBin.Seconds(), delayMemory),
 		dirty:     true,
@@ -562,8 +560,8 @@ func (p *Pacer) Answered(now time.Time, after time.Duration, live bool) {
 	p.hit.add(live)
 	if live {
 		p.liveDelay.add(after.Seconds())
-		p.delaySum = p.delaySum*p.hitDecay + after.Seconds()
-		p.delW = p.delW*p.hitDecay + 1
+		p.delaySum = p.delaySum*p.hit.decay + after.Seconds() // forgets at the hit rate's pace
+		p.delW = p.delW*p.hit.decay + 1
 		p.answered++
 		d := p.day(now)
 		p.days[d].Live++
