@@ -217,7 +217,7 @@ func printDialerHourly(w io.Writer, res []dialersim.CellResult) {
 // the pacer and to the §3.5 table.
 func printDialerNaive(w io.Writer, res []dialersim.CellResult) {
 	fmt.Fprintf(w, "\n§3.5 naive predictive reproduced on the same customers (α bisected per cell to ≤ %.0f %% abandonment)\n", dialersim.NaiveCap)
-	fmt.Fprintf(w, "%15s | %7s %8s %7s | %8s %8s | %11s %11s\n", "cell", "α", "occ", "aband", "pred occ", "Δ naive", "table pred", "naive−table")
+	fmt.Fprintf(w, "%15s | %7s %8s %5s %7s | %8s %5s %8s | %11s %11s\n", "cell", "α", "occ", "se", "aband", "pred occ", "se", "Δ naive", "table pred", "naive−table")
 	for _, r := range res {
 		if r.Naive == nil {
 			continue
@@ -232,9 +232,9 @@ func printDialerNaive(w io.Writer, res []dialersim.CellResult) {
 		if r.BelowNaive() {
 			mark = " BELOW-NAIVE"
 		}
-		fmt.Fprintf(w, "%4d/%.1f/%-4.0f    | %7.4f %7.2f%% %6.2f%% | %7.2f%% %+8.2f | %11s %11s%s\n",
-			r.Cell.Agents, r.Cell.P, r.Cell.AHT.Seconds(), r.Naive.Naive.Alpha, 100*n.Occupancy, n.AbandonPct,
-			100*r.Predictive.Occupancy, 100*(r.Predictive.Occupancy-n.Occupancy), table, diff, mark)
+		fmt.Fprintf(w, "%4d/%.1f/%-4.0f    | %7.4f %7.2f%% %5.2f %6.2f%% | %7.2f%% %5.2f %+8.2f | %11s %11s%s\n",
+			r.Cell.Agents, r.Cell.P, r.Cell.AHT.Seconds(), r.Naive.Naive.Alpha, 100*n.Occupancy, 100*n.OccupancySE(), n.AbandonPct,
+			100*r.Predictive.Occupancy, 100*r.Predictive.OccupancySE(), 100*(r.Predictive.Occupancy-n.Occupancy), table, diff, mark)
 	}
 }
 
@@ -243,6 +243,7 @@ func printDialerBench(w io.Writer, res []dialersim.CellResult, warmup float64, e
 		maxAb, maxRepAb, occ100 float64
 		occ100Found             bool
 		below, belowProg        int
+		belowNoise              int
 		belowNaive, naiveCells  int
 		events                  uint64
 		placed                  int
@@ -258,27 +259,32 @@ func printDialerBench(w io.Writer, res []dialersim.CellResult, warmup float64, e
 		if c.AHT != lastAHT {
 			lastAHT = c.AHT
 			fmt.Fprintf(w, "\nAHT %v\n", c.AHT)
-			fmt.Fprintf(w, "%6s %4s | %8s %8s | %8s %7s %7s %7s %8s | %17s | %6s %s\n",
-				"agents", "p", "prog occ", "talk/h", "pred occ", "aband", "max rep", "peak", "talk/h", "baseline prog/pred", "Δ base", "")
+			fmt.Fprintf(w, "%6s %4s | %8s %8s | %8s %5s %7s %7s %7s %8s | %17s | %6s %6s %s\n",
+				"agents", "p", "prog occ", "talk/h", "pred occ", "se", "aband", "max rep", "peak", "talk/h", "baseline prog/pred", "Δ base", "noise", "")
 		}
 		pr, pd := r.Progressive, r.Predictive
 		base := "—"
-		delta := ""
+		delta, noise := "", ""
 		if r.HasBaseline {
 			base = fmt.Sprintf("%.1f / %.1f", r.Baseline.Progressive, r.Baseline.Predictive)
 			delta = fmt.Sprintf("%+.2f", 100*pd.Occupancy-r.Baseline.Predictive)
+			noise = fmt.Sprintf("%.2f", r.BaselineNoise())
 		}
 		mark := ""
 		if r.BelowBaseline() {
 			mark += " BELOW-BASELINE"
 			below++
+			if r.BelowBaselineBeyondNoise() {
+				mark += " BEYOND-NOISE"
+				belowNoise++
+			}
 		}
 		if r.BelowProgressive() {
 			mark += " BELOW-PROGRESSIVE"
 			belowProg++
 		}
-		fmt.Fprintf(w, "%6d %4.1f | %7.1f%% %8.1f | %7.1f%% %6.2f%% %6.2f%% %6.2f%% %8.1f | %17s | %6s%s\n",
-			c.Agents, c.P, 100*pr.Occupancy, pr.TalkMinPerAgentHour, 100*pd.Occupancy, pd.AbandonPct, pd.MaxRepAbandonPct, pd.PeakDayPct, pd.TalkMinPerAgentHour, base, delta, mark)
+		fmt.Fprintf(w, "%6d %4.1f | %7.1f%% %8.1f | %7.2f%% %5.2f %6.2f%% %6.2f%% %6.2f%% %8.1f | %17s | %6s %6s%s\n",
+			c.Agents, c.P, 100*pr.Occupancy, pr.TalkMinPerAgentHour, 100*pd.Occupancy, 100*pd.OccupancySE(), pd.AbandonPct, pd.MaxRepAbandonPct, pd.PeakDayPct, pd.TalkMinPerAgentHour, base, delta, noise, mark)
 		maxAb = max(maxAb, pd.AbandonPct, pr.AbandonPct)
 		maxRepAb = max(maxRepAb, pd.MaxRepAbandonPct, pr.MaxRepAbandonPct)
 		if c.Agents == 100 && c.P == 0.3 && c.AHT == 120*time.Second {
@@ -302,19 +308,20 @@ func printDialerBench(w io.Writer, res []dialersim.CellResult, warmup float64, e
 		events += pr.Events + pd.Events
 		placed += pr.Placed + pd.Placed
 	}
-	fmt.Fprintf(w, "\noccupancy = handle time / logged-in time; aband = abandoned / live answers over the cell's replications (max rep: the worst replication; peak: the day's highest running rate once it had %d live answers, worst replication); talk/h = talk-minutes per agent-hour\n", dialersim.PeakFrom)
+	fmt.Fprintf(w, "\noccupancy = handle time / logged-in time; aband = abandoned / live answers over the cell's replications (max rep: the worst replication; peak: the day's highest running rate once it had %d live answers, worst replication); talk/h = talk-minutes per agent-hour; se = standard error of pred occ over the replications; noise = 2·se, how far under the baseline a cell can fall by the luck of its replications (BEYOND-NOISE: further; the baseline taken as exact)\n", dialersim.PeakFrom)
 	fmt.Fprintf(w, "%d calls placed, %d switch events, %v wall clock\n", placed, events, elapsed.Round(time.Millisecond))
 	out := map[string]any{
-		"max_abandon_pct":         round(maxAb, 2),
-		"max_rep_abandon_pct":     round(maxRepAb, 2),
-		"cells_below_baseline":    below,
-		"cells_below_progressive": belowProg,
-		"cells":                   len(res),
-		"calls_placed":            placed,
-		"switch_events":           events,
-		"elapsed_s":               round(elapsed.Seconds(), 1),
-		"peak_day_abandon_pct":    round(peak, 2),
-		"hit_rate_changes":        changes,
+		"max_abandon_pct":                   round(maxAb, 2),
+		"max_rep_abandon_pct":               round(maxRepAb, 2),
+		"cells_below_baseline":              below,
+		"cells_below_baseline_beyond_noise": belowNoise,
+		"cells_below_progressive":           belowProg,
+		"cells":                             len(res),
+		"calls_placed":                      placed,
+		"switch_events":                     events,
+		"elapsed_s":                         round(elapsed.Seconds(), 1),
+		"peak_day_abandon_pct":              round(peak, 2),
+		"hit_rate_changes":                  changes,
 	}
 	if step {
 		out["step_reconverge_max_s"] = round(reconverge.Seconds(), 1)

@@ -103,6 +103,12 @@ func TestBenchDialerStep(t *testing.T) {
 	if v, ok := res["peak_day_abandon_pct"].(float64); !ok || v < 0 {
 		t.Errorf("peak_day_abandon_pct = %v", res["peak_day_abandon_pct"])
 	}
+	if v, ok := res["cells_below_baseline_beyond_noise"].(float64); !ok || v < 0 || v > res["cells_below_baseline"].(float64) {
+		t.Errorf("cells_below_baseline_beyond_noise = %v (cells_below_baseline %v)", res["cells_below_baseline_beyond_noise"], res["cells_below_baseline"])
+	}
+	if !strings.Contains(out, " noise ") {
+		t.Errorf("no noise column:\n%s", out)
+	}
 	if v, ok := res["hit_rate_changes"].(float64); !ok || v != 0 {
 		t.Errorf("hit_rate_changes = %v on steady customers", res["hit_rate_changes"])
 	}

@@ -26,6 +26,22 @@ func (r CellResult) BelowBaseline() bool {
 	return r.HasBaseline && 100*r.Predictive.Occupancy < r.Baseline.Predictive
 }
 
+// BaselineNoise is how far under the baseline a cell's predictive
+// occupancy can fall by the luck of its replications alone, in occupancy
+// points: two standard errors of its mean. The printed figure is taken as
+// exact, though it is itself one draw of a policy over 4 replications
+// (its spread is unknown: reproduced with --naive, the policy's own is
+// smaller than the pacer's, while the table differs from the reproduction
+// by more), so this is the stricter test.
+func (r CellResult) BaselineNoise() float64 {
+	return 100 * 2 * r.Predictive.OccupancySE()
+}
+
+// BelowBaselineBeyondNoise: below the baseline by more than BaselineNoise.
+func (r CellResult) BelowBaselineBeyondNoise() bool {
+	return r.HasBaseline && 100*r.Predictive.Occupancy < r.Baseline.Predictive-r.BaselineNoise()
+}
+
 // BelowProgressive: predictive occupancy under progressive on the same
 // customers.
 func (r CellResult) BelowProgressive() bool {

@@ -117,6 +117,9 @@ type Result struct {
 	// HitRateChanges counts the steps in the live-answer rate the pacer
 	// noticed (Stats.HitRateChanges); on a steady rate, its false alarms.
 	HitRateChanges int
+	// RepOccupancy is each replication's occupancy, in order (Occupancy is
+	// their mean: every replication has the same logged-in time).
+	RepOccupancy []float64
 	// With a Step: live answers and abandonments in the StepWindow after
 	// it, and how long after it the pacer's hit-rate estimate was first
 	// within 10 % of the new rate (summed over replications; the rest of
@@ -571,8 +574,10 @@ func RunCellStep(mode pacing.Mode, c Cell, reps int, shift, warmup time.Duration
 // runReps runs replications 0..reps-1 one after another and adds them up.
 func runReps(reps int, run func(rep int) Result) Result {
 	var sum Result
+	var occ []float64
 	for r := 0; r < reps; r++ {
 		res := run(r)
+		occ = append(occ, res.Occupancy)
 		if r == 0 {
 			sum = res
 			continue
@@ -598,5 +603,24 @@ func runReps(reps int, run func(rep int) Result) Result {
 		sum.StepReconverge += res.StepReconverge
 	}
 	sum.finish()
+	sum.RepOccupancy = occ
 	return sum
+}
+
+// OccupancySE is the standard error of Occupancy as the mean of the
+// replications: their sample standard deviation over √reps (0 with fewer
+// than two).
+func (r Result) OccupancySE() float64 {
+	n := float64(len(r.RepOccupancy))
+	if n < 2 {
+		return 0
+	}
+	var mean, ss float64
+	for _, o := range r.RepOccupancy {
+		mean += o / n
+	}
+	for _, o := range r.RepOccupancy {
+		ss += (o - mean) * (o - mean)
+	}
+	return math.Sqrt(ss/(n-1)) / math.Sqrt(n)
 }

@@ -1,6 +1,8 @@
 package dialersim
 
 import (
+	"math"
+	"reflect"
 	"testing"
 	"time"
 
@@ -29,7 +31,7 @@ func TestSmallCell(t *testing.T) {
 		t.Errorf("nothing happened: %+v", pred)
 	}
 	again := Simulate(Config{Mode: pacing.Predictive, Cell: c, Shift: time.Hour, Seed: 42})
-	if again != pred {
+	if !reflect.DeepEqual(again, pred) {
 		t.Errorf("not deterministic:\n%+v\n%+v", pred, again)
 	}
 }
@@ -53,6 +55,58 @@ func TestHourlyHandle(t *testing.T) {
 	weighted := (occ[0] + occ[1] + occ[2]/2) / 2.5
 	if d := weighted - r.Occupancy; d > 1e-9 || d < -1e-9 || occ[2] == 0 {
 		t.Fatalf("hourly occupancies %v weigh to %.6f, the shift's is %.6f", occ, weighted, r.Occupancy)
+	}
+}
+
+// A cell's occupancy is the mean of its replications', and its standard
+// error their spread over √reps.
+func TestOccupancySE(t *testing.T) {
+	occ := []float64{0.90, 0.92, 0.94}
+	r := runReps(len(occ), func(rep int) Result {
+		res := Result{Reps: 1, HandleTime: time.Duration(occ[rep] * 1e9), LoggedIn: time.Second}
+		res.finish()
+		return res
+	})
+	if d := r.Occupancy - 0.92; d > 1e-9 || d < -1e-9 {
+		t.Errorf("occupancy %.6f, want the mean 0.92", r.Occupancy)
+	}
+	if want := 0.02 / math.Sqrt(3); math.Abs(r.OccupancySE()-want) > 1e-9 {
+		t.Errorf("se %.6f, want %.6f", r.OccupancySE(), want)
+	}
+	if se := runReps(1, func(int) Result { return Result{Reps: 1} }).OccupancySE(); se != 0 {
+		t.Errorf("one replication: se %v, want 0", se)
+	}
+}
+
+// A cell under the baseline is beyond noise only when it is further under
+// than two standard errors of its mean.
+func TestBelowBaselineBeyondNoise(t *testing.T) {
+	cell := func(occ ...float64) CellResult {
+		r := CellResult{HasBaseline: true, Baseline: Baseline{Predictive: 92}}
+		r.Predictive = runReps(len(occ), func(rep int) Result {
+			res := Result{Reps: 1, HandleTime: time.Duration(occ[rep] * 1e9), LoggedIn: time.Second}
+			res.finish()
+			return res
+		})
+		return r
+	}
+	for _, tc := range []struct {
+		name         string
+		r            CellResult
+		below, noisy bool
+	}{
+		{"above", cell(0.92, 0.93), false, false},
+		{"under, spread wide", cell(0.90, 0.935), true, false},   // 91.75, se 1.75: noise 4.95
+		{"under, spread narrow", cell(0.910, 0.912), true, true}, // 91.1, se 0.1: noise 0.28
+		{"one replication", cell(0.919), true, true},
+		{"no baseline", CellResult{Predictive: Result{Occupancy: 0.5}}, false, false},
+	} {
+		if got := tc.r.BelowBaseline(); got != tc.below {
+			t.Errorf("%s: BelowBaseline %v, want %v", tc.name, got, tc.below)
+		}
+		if got := tc.r.BelowBaselineBeyondNoise(); got != tc.noisy {
+			t.Errorf("%s: BelowBaselineBeyondNoise %v (noise %.2f), want %v", tc.name, got, tc.r.BaselineNoise(), tc.noisy)
+		}
 	}
 }
 
