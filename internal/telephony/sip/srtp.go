@@ -2,11 +2,14 @@ package sip
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/centralita/centralita/internal/telephony"
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
@@ -32,7 +35,9 @@ import (
 //     without a usable line, or DTLS-SRTP's UDP/TLS/RTP/SAVP, gets 488;
 //   - our own offer (offerCrypto: trunks with SRTP, stations registered
 //     over TLS) has one line, tag 1, AES_CM_128_HMAC_SHA1_80, and the
-//     answer must name it (answered);
+//     answer must name it (answered); a station's phone that answers it
+//     in the clear goes on in plain RTP, and one that refuses it with 488
+//     is called again, once, offering plain RTP (retryPlain);
 //   - a re-INVITE keeps the leg as it is, encrypted or plain (reoffer):
 //     the party's key may change, and the leg then decrypts with the new
 //     one (and the old one for packets still on their way); ours stays,
@@ -276,6 +281,71 @@ func (s *Switch) answeredCrypto(l *leg, ans sdpMedia, perr error) bool {
 	}
 	s.log.Warn("sip call ended: the answer's SRTP is not usable", "leg", l.id, "to", l.to, "err", err)
 	return false
+}
+
+// retryPlain calls a phone again in plain RTP after it refused our SRTP
+// offer with 488 (err, from waitAnswer): a station registered over TLS
+// is offered SRTP, and one that does not do SRTP and says so would
+// otherwise never get a call. Once per leg, and never where SRTP is
+// required (a trunk with SRTP). The ring timer keeps running across the
+// retry. Like dial, it releases s.mu while the INVITE is sent. It reports
+// whether it took the leg over (retried, or ended it); false leaves the
+// failure to waitAnswer. Needs s.mu.
+func (s *Switch) retryPlain(l *leg, err error) bool {
+	var de *sipgo.ErrDialogResponse
+	d := l.plainRetry
+	if d == nil || s.legs[l.id] != l || l.waitCause != "" || !errors.As(err, &de) || de.Res.StatusCode != sip.StatusNotAcceptableHere {
+		return false
+	}
+	l.plainRetry = nil
+	dua := s.dua
+	if d.tls {
+		if s.tls == nil {
+			return false
+		}
+		dua = s.tls.dua
+	}
+	if err := l.med.setCrypto(nil); err != nil {
+		return false
+	}
+	inv := s.newInvite(*d, l.med)
+	s.log.Info("sip call retried in plain RTP: the phone refused our SRTP offer", "leg", l.id, "to", l.to, "status", de.Res.StatusCode)
+	if s.byCallID[l.callID] == l {
+		delete(s.byCallID, l.callID)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), dialResolveTimeout)
+	l.cancelWait = cancel // Hangup or the ring timer while sending
+	s.mu.Unlock()
+	dlg, serr := dua.WriteInvite(ctx, inv)
+	cancel()
+	s.mu.Lock()
+	if s.legs[l.id] != l { // ended while sending: its Hangup is out
+		if serr == nil {
+			l.cli = dlg
+			wctx, wcancel := context.WithCancel(context.Background())
+			wcancel()
+			go s.waitAnswer(l, wctx) // CANCEL, or ACK and BYE
+		}
+		return true
+	}
+	if serr != nil {
+		cause := l.waitCause
+		if cause == "" {
+			cause = telephony.CauseFailed
+			s.log.Warn("sip plain retry not sent", "leg", l.id, "to", l.to, "err", tlsHint(serr))
+		}
+		s.end(l, cause)
+		return true
+	}
+	l.cli, l.callID = dlg, inv.CallID().Value()
+	s.byCallID[l.callID] = l
+	wctx, wcancel := context.WithCancel(context.Background())
+	l.cancelWait = wcancel
+	if l.waitCause != "" { // the ring timer fired while it was sent
+		wcancel()
+	}
+	go s.waitAnswer(l, wctx)
+	return true
 }
 
 // notAcceptable is a 488 for an offer whose media we cannot take, with a

@@ -795,3 +795,71 @@ func TestSRTPStationOverTLS(t *testing.T) {
 		t.Errorf("no log line about the plain answer:\n%s", logs)
 	}
 }
+
+// A phone registered over TLS that does not do SRTP and refuses our SRTP
+// offer with 488 is called again in plain RTP, once: it answers and hears
+// the call. The ring timer runs across the retry, and a Hangup during the
+// retried ringing cancels it.
+func TestSRTPStationRefusesSAVP(t *testing.T) {
+	ca := newTestCA(t)
+	f, logs := startSwitchLogged(t, Options{TLSListen: "127.0.0.1:0",
+		TLS: &tls.Config{Certificates: []tls.Certificate{ca.issue(t, "127.0.0.1")}, RootCAs: ca.pool}})
+	d := newTLSDevice(t, "1001", "nosavp-answer", ca)
+	d.register(f.sw, "device")
+
+	leg, err := f.sw.Originate(bg, telephony.OriginateRequest{To: "station:1001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ev.wait(t, leg, telephony.Answered, evWait)
+	call := <-d.in
+	offer, _ := parseSDP(call.srv.InviteRequest.Body())
+	if offer.secure() || len(offer.Crypto) != 0 || d.refused.Load() != 1 {
+		t.Fatalf("after %d refusals, the phone was offered: %s", d.refused.Load(), call.srv.InviteRequest.Body())
+	}
+	e := listen(call)
+	if err := f.sw.Play(bg, leg, "tone:1000"); err != nil {
+		t.Fatal(err)
+	}
+	if !e.waitTone(0, 1000, 10, 3*time.Second) {
+		t.Fatalf("the phone heard %d frames of the prompt after the plain retry", framesWith(e.since(0), 1000))
+	}
+	if err := f.sw.Hangup(bg, leg, ""); err != nil {
+		t.Fatal(err)
+	}
+	f.ev.wait(t, leg, telephony.Hangup, evWait)
+	if !strings.Contains(logs.String(), "retried in plain RTP") {
+		t.Errorf("no log line about the retry:\n%s", logs)
+	}
+
+	// The ring timeout covers both INVITEs.
+	d.mode.Store("nosavp-ring")
+	leg, err = f.sw.Originate(bg, telephony.OriginateRequest{To: "station:1001", RingTimeout: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call = <-d.in
+	if ev := f.ev.wait(t, leg, telephony.Hangup, evWait); ev.Cause != telephony.CauseNoAnswer {
+		t.Errorf("ring timeout across the retry: cause %q", ev.Cause)
+	}
+	waitClosed(t, call.ended, "the retried INVITE is cancelled at the ring timeout")
+
+	// A Hangup while the retried INVITE rings cancels it.
+	leg, err = f.sw.Originate(bg, telephony.OriginateRequest{To: "station:1001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call = <-d.in
+	f.ev.wait(t, leg, telephony.Ringing, evWait)
+	if err := f.sw.Hangup(bg, leg, ""); err != nil {
+		t.Fatal(err)
+	}
+	if ev := f.ev.wait(t, leg, telephony.Hangup, evWait); ev.Cause != telephony.CauseCancelled {
+		t.Errorf("hangup while the retry rings: cause %q", ev.Cause)
+	}
+	waitClosed(t, call.ended, "the retried INVITE is cancelled by Hangup")
+	if n := d.refused.Load(); n != 3 {
+		t.Errorf("%d SRTP offers refused over three calls, want 3 (one each, never a second)", n)
+	}
+	noLegsLeft(t, f, "after three calls to a phone without SRTP")
+}

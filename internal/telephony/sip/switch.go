@@ -103,6 +103,10 @@ type leg struct {
 	// srtpRequired: our offer was SRTP and a plain answer ends the call
 	// (a trunk with SRTP, srtp.go)
 	srtpRequired bool
+	// plainRetry: our offer was SRTP but need not be (a station over
+	// TLS); a 488 to it calls again with this request in plain RTP, once
+	// (retryPlain)
+	plainRetry *dialReq
 
 	legMedia // hold, mute, conference, recording, early media (hold.go)
 
@@ -726,6 +730,9 @@ func (s *Switch) waitAnswer(l *leg, ctx context.Context) {
 	}})
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err != nil && s.retryPlain(l, err) {
+		return
+	}
 	if l.timer != nil {
 		l.timer.Stop()
 	}

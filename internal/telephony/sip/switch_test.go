@@ -158,10 +158,12 @@ type device struct {
 	// (srtp_test.go). "": plain RTP.
 	srtp string
 
-	mode  atomic.Value // what to do with an INVITE: answer, busy, reject, ring, unavailable
-	mu    sync.Mutex
-	calls map[string]*devCall
-	in    chan *devCall
+	mode atomic.Value // what to do with an INVITE: answer, busy, reject, ring, unavailable; nosavp-X: 488 to SRTP, else X
+	// refused counts the SRTP offers a nosavp- device refused
+	refused atomic.Int32
+	mu      sync.Mutex
+	calls   map[string]*devCall
+	in      chan *devCall
 }
 
 type devCall struct {
@@ -343,6 +345,15 @@ func (d *device) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable", nil))
 		return
 	}
+	mode := d.mode.Load().(string)
+	if after, ok := strings.CutPrefix(mode, "nosavp-"); ok { // a phone without SRTP that says so
+		if offer.secure() {
+			d.refused.Add(1)
+			_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusNotAcceptableHere, "Not Acceptable Here", nil))
+			return
+		}
+		mode = after
+	}
 	dlg, err := d.dua.ReadInvite(req, tx)
 	if err != nil {
 		return
@@ -365,7 +376,7 @@ func (d *device) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	})
 	d.in <- call
-	switch d.mode.Load().(string) {
+	switch mode {
 	case "busy":
 		_ = dlg.Respond(sip.StatusBusyHere, "Busy Here", nil)
 	case "reject":

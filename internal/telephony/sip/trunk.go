@@ -552,30 +552,15 @@ func (s *Switch) dial(d dialReq, origin *leg) (*leg, error) {
 			return nil, err
 		}
 	}
-	inv := sip.NewRequest(sip.INVITE, d.target)
-	if d.tls {
-		inv.SetTransport("TLS")
-	} else {
-		inv.SetTransport("UDP") // whatever transport a Contact names: UDP is what we have besides TLS
-	}
-	if d.dest != "" {
-		inv.SetDestination(d.dest)
-	}
-	fp := sip.NewParams()
-	fp.Add("tag", randomHex(8))
-	inv.AppendHeader(&sip.FromHeader{DisplayName: d.fromName, Address: d.from, Params: fp})
-	inv.AppendHeader(&sip.ToHeader{Address: d.to, Params: sip.NewParams()})
-	if d.pai != "" {
-		inv.AppendHeader(sip.NewHeader("P-Asserted-Identity", d.pai))
-	}
-	inv.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY"))
-	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	inv.SetBody(med.localSDP(s.ip, uint64(time.Now().UnixNano())))
+	inv := s.newInvite(d, med)
 
 	l := s.newLeg(false, "")
 	l.state, l.med, l.from, l.to = stOriginated, med, d.evFrom, d.evTo
 	l.sig.authUser, l.sig.authPass = d.user, d.pass
 	l.srtpRequired = d.srtpRequired
+	if d.srtp && !d.srtpRequired {
+		l.plainRetry = &d // a phone that refuses SRTP with 488 is called again in plain RTP
+	}
 	s.linkTransfer(l, origin)
 	ctx, cancel := context.WithTimeout(context.Background(), dialResolveTimeout)
 	l.cancelWait = cancel // Hangup while sending: stop resolving and connecting
@@ -615,11 +600,37 @@ func (s *Switch) dial(d dialReq, origin *leg) (*leg, error) {
 		if l.waitCause == "" {
 			l.waitCause = telephony.CauseNoAnswer
 		}
+		cancel := l.cancelWait // the wait of the INVITE out now (a plain retry's, retryPlain)
 		s.mu.Unlock()
-		wcancel()
+		cancel()
 	})
 	go s.waitAnswer(l, wctx)
 	return l, nil
+}
+
+// newInvite is the INVITE for d offering med's media (a fresh From tag;
+// the Call-ID and CSeq come when it is sent).
+func (s *Switch) newInvite(d dialReq, med *rtpLeg) *sip.Request {
+	inv := sip.NewRequest(sip.INVITE, d.target)
+	if d.tls {
+		inv.SetTransport("TLS")
+	} else {
+		inv.SetTransport("UDP") // whatever transport a Contact names: UDP is what we have besides TLS
+	}
+	if d.dest != "" {
+		inv.SetDestination(d.dest)
+	}
+	fp := sip.NewParams()
+	fp.Add("tag", randomHex(8))
+	inv.AppendHeader(&sip.FromHeader{DisplayName: d.fromName, Address: d.from, Params: fp})
+	inv.AppendHeader(&sip.ToHeader{Address: d.to, Params: sip.NewParams()})
+	if d.pai != "" {
+		inv.AppendHeader(sip.NewHeader("P-Asserted-Identity", d.pai))
+	}
+	inv.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY"))
+	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	inv.SetBody(med.localSDP(s.ip, uint64(time.Now().UnixNano())))
+	return inv
 }
 
 // dropDialing removes a leg whose INVITE could not be sent as if it had
