@@ -58,15 +58,20 @@ func TestHourlyHandle(t *testing.T) {
 	}
 }
 
-// A cell's occupancy is the mean of its replications', and its standard
-// error their spread over √reps.
-func TestOccupancySE(t *testing.T) {
-	occ := []float64{0.90, 0.92, 0.94}
-	r := runReps(len(occ), func(rep int) Result {
+// repsOf adds up replications with these occupancies.
+func repsOf(occ ...float64) Result {
+	return runReps(len(occ), func(rep int) Result {
 		res := Result{Reps: 1, HandleTime: time.Duration(occ[rep] * 1e9), LoggedIn: time.Second}
 		res.finish()
 		return res
 	})
+}
+
+// A cell's occupancy is the mean of its replications', and its standard
+// error their spread over √reps.
+func TestOccupancySE(t *testing.T) {
+	occ := []float64{0.90, 0.92, 0.94}
+	r := repsOf(occ...)
 	if d := r.Occupancy - 0.92; d > 1e-9 || d < -1e-9 {
 		t.Errorf("occupancy %.6f, want the mean 0.92", r.Occupancy)
 	}
@@ -83,11 +88,7 @@ func TestOccupancySE(t *testing.T) {
 func TestBelowBaselineBeyondNoise(t *testing.T) {
 	cell := func(occ ...float64) CellResult {
 		r := CellResult{HasBaseline: true, Baseline: Baseline{Predictive: 92}}
-		r.Predictive = runReps(len(occ), func(rep int) Result {
-			res := Result{Reps: 1, HandleTime: time.Duration(occ[rep] * 1e9), LoggedIn: time.Second}
-			res.finish()
-			return res
-		})
+		r.Predictive = repsOf(occ...)
 		return r
 	}
 	for _, tc := range []struct {
@@ -96,8 +97,9 @@ func TestBelowBaselineBeyondNoise(t *testing.T) {
 		below, noisy bool
 	}{
 		{"above", cell(0.92, 0.93), false, false},
-		{"under, spread wide", cell(0.90, 0.935), true, false},   // 91.75, se 1.75: noise 4.95
-		{"under, spread narrow", cell(0.910, 0.912), true, true}, // 91.1, se 0.1: noise 0.28
+		{"under, spread wide", cell(0.90, 0.935), true, false},    // 91.75, se 1.75: noise 3.5
+		{"under, just within", cell(0.9155, 0.9205), true, false}, // 91.8, se 0.25: noise 0.5
+		{"under, spread narrow", cell(0.910, 0.912), true, true},  // 91.1, se 0.1: noise 0.2
 		{"one replication", cell(0.919), true, true},
 		{"no baseline", CellResult{Predictive: Result{Occupancy: 0.5}}, false, false},
 	} {

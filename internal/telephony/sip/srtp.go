@@ -2,7 +2,6 @@ package sip
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -298,13 +297,6 @@ func (s *Switch) retryPlain(l *leg, err error) bool {
 		return false
 	}
 	l.plainRetry = nil
-	dua := s.dua
-	if d.tls {
-		if s.tls == nil {
-			return false
-		}
-		dua = s.tls.dua
-	}
 	if err := l.med.setCrypto(nil); err != nil {
 		return false
 	}
@@ -313,19 +305,8 @@ func (s *Switch) retryPlain(l *leg, err error) bool {
 	if s.byCallID[l.callID] == l {
 		delete(s.byCallID, l.callID)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), dialResolveTimeout)
-	l.cancelWait = cancel // Hangup or the ring timer while sending
-	s.mu.Unlock()
-	dlg, serr := dua.WriteInvite(ctx, inv)
-	cancel()
-	s.mu.Lock()
-	if s.legs[l.id] != l { // ended while sending: its Hangup is out
-		if serr == nil {
-			l.cli = dlg
-			wctx, wcancel := context.WithCancel(context.Background())
-			wcancel()
-			go s.waitAnswer(l, wctx) // CANCEL, or ACK and BYE
-		}
+	dlg, live, serr := s.sendInvite(l, s.duaFor(d.transport()), inv)
+	if !live {
 		return true
 	}
 	if serr != nil {
@@ -337,14 +318,7 @@ func (s *Switch) retryPlain(l *leg, err error) bool {
 		s.end(l, cause)
 		return true
 	}
-	l.cli, l.callID = dlg, inv.CallID().Value()
-	s.byCallID[l.callID] = l
-	wctx, wcancel := context.WithCancel(context.Background())
-	l.cancelWait = wcancel
-	if l.waitCause != "" { // the ring timer fired while it was sent
-		wcancel()
-	}
-	go s.waitAnswer(l, wctx)
+	s.awaitAnswer(l, dlg, inv)
 	return true
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/nyaruka/phonenumbers"
 
@@ -413,6 +414,15 @@ type dialReq struct {
 	evFrom, evTo string
 }
 
+// transport is what d's INVITE goes over: whatever transport a Contact
+// names, UDP is what we have besides TLS.
+func (d dialReq) transport() string {
+	if d.tls {
+		return "TLS" // sipgo's name
+	}
+	return "UDP"
+}
+
 // place creates an outbound leg to d for req; origin is the leg a
 // Transfer hands over (nil for Originate). Needs s.mu, which dial releases
 // while the INVITE is sent.
@@ -535,13 +545,10 @@ const dialResolveTimeout = 2 * time.Second
 // Hangup: dial returns it with no error, and what was sent is cancelled
 // like any leg hung up before its answer.
 func (s *Switch) dial(d dialReq, origin *leg) (*leg, error) {
-	dua := s.dua
-	if d.tls {
-		if s.tls == nil {
-			return nil, fmt.Errorf("sip: invite %s: %w", d.target.String(), errNoTLS)
-		}
-		dua = s.tls.dua
+	if d.tls && s.tls == nil {
+		return nil, fmt.Errorf("sip: invite %s: %w", d.target.String(), errNoTLS)
 	}
+	dua := s.duaFor(d.transport())
 	med, err := newRTPLeg(&s.pool, s.ip)
 	if err != nil {
 		return nil, err
@@ -562,39 +569,14 @@ func (s *Switch) dial(d dialReq, origin *leg) (*leg, error) {
 		l.plainRetry = &d // a phone that refuses SRTP with 488 is called again in plain RTP
 	}
 	s.linkTransfer(l, origin)
-	ctx, cancel := context.WithTimeout(context.Background(), dialResolveTimeout)
-	l.cancelWait = cancel // Hangup while sending: stop resolving and connecting
-
-	s.mu.Unlock()
-	dlg, err := dua.WriteInvite(ctx, inv) // the transaction does not keep ctx
-	cancel()
-	if s.testHookInviteSent != nil {
-		s.testHookInviteSent()
-	}
-	if err != nil {
-		med.Close() // without s.mu, which its read loop may be waiting for
-	}
-	s.mu.Lock()
-
-	if s.legs[l.id] != l { // ended while sending: end closed its media
-		if err != nil {
-			s.log.Debug("sip invite not sent: the leg ended meanwhile", "leg", l.id, "err", err)
-			return l, nil
-		}
-		l.cli = dlg
-		wctx, wcancel := context.WithCancel(context.Background())
-		wcancel()
-		go s.waitAnswer(l, wctx) // CANCEL, or ACK and BYE if it answers anyway; no event
+	dlg, live, err := s.sendInvite(l, dua, inv)
+	if !live {
 		return l, nil
 	}
 	if err != nil {
 		s.dropDialing(l)
 		return nil, fmt.Errorf("sip: invite %s: %w", d.target.String(), tlsHint(err))
 	}
-	l.cli, l.callID = dlg, inv.CallID().Value()
-	s.byCallID[l.callID] = l
-	wctx, wcancel := context.WithCancel(context.Background())
-	l.cancelWait = wcancel
 	l.timer = s.opt.Clock.AfterFunc(d.ring, func() {
 		s.mu.Lock()
 		if l.waitCause == "" {
@@ -604,19 +586,61 @@ func (s *Switch) dial(d dialReq, origin *leg) (*leg, error) {
 		s.mu.Unlock()
 		cancel()
 	})
-	go s.waitAnswer(l, wctx)
+	s.awaitAnswer(l, dlg, inv)
 	return l, nil
+}
+
+// sendInvite sends inv for l on dua with s.mu released (see dial) and
+// reports whether l was still live when s.mu was taken again. A leg that
+// ended meanwhile already has its Hangup: what was sent is cancelled like
+// any leg hung up before its answer. When sending failed, l's media is
+// closed. Needs s.mu.
+func (s *Switch) sendInvite(l *leg, dua *sipgo.DialogUA, inv *sip.Request) (dlg *sipgo.DialogClientSession, live bool, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), dialResolveTimeout)
+	l.cancelWait = cancel // Hangup (or the ring timer) while sending: stop resolving and connecting
+	s.mu.Unlock()
+	dlg, err = dua.WriteInvite(ctx, inv) // the transaction does not keep ctx
+	cancel()
+	if s.testHookInviteSent != nil {
+		s.testHookInviteSent()
+	}
+	if err != nil {
+		l.med.Close() // without s.mu, which its read loop may be waiting for
+	}
+	s.mu.Lock()
+	if s.legs[l.id] != l { // ended while sending: end closed its media
+		if err != nil {
+			s.log.Debug("sip invite not sent: the leg ended meanwhile", "leg", l.id, "err", err)
+			return nil, false, nil
+		}
+		l.cli = dlg
+		wctx, wcancel := context.WithCancel(context.Background())
+		wcancel()
+		go s.waitAnswer(l, wctx) // CANCEL, or ACK and BYE if it answers anyway; no event
+		return nil, false, nil
+	}
+	return dlg, true, err
+}
+
+// awaitAnswer attaches dlg, the dialog of inv sent for l, and waits for
+// its answer (waitAnswer); at once cancelled when the ring timer fired
+// while it was sent. Needs s.mu.
+func (s *Switch) awaitAnswer(l *leg, dlg *sipgo.DialogClientSession, inv *sip.Request) {
+	l.cli, l.callID = dlg, inv.CallID().Value()
+	s.byCallID[l.callID] = l
+	wctx, wcancel := context.WithCancel(context.Background())
+	l.cancelWait = wcancel
+	if l.waitCause != "" {
+		wcancel()
+	}
+	go s.waitAnswer(l, wctx)
 }
 
 // newInvite is the INVITE for d offering med's media (a fresh From tag;
 // the Call-ID and CSeq come when it is sent).
 func (s *Switch) newInvite(d dialReq, med *rtpLeg) *sip.Request {
 	inv := sip.NewRequest(sip.INVITE, d.target)
-	if d.tls {
-		inv.SetTransport("TLS")
-	} else {
-		inv.SetTransport("UDP") // whatever transport a Contact names: UDP is what we have besides TLS
-	}
+	inv.SetTransport(d.transport())
 	if d.dest != "" {
 		inv.SetDestination(d.dest)
 	}
