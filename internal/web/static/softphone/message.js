@@ -24,14 +24,17 @@ export function MessagePanel({ number, conversationId, update }) {
 
   // The delivery is pushed on the user's messages topic (update); a slow
   // poll covers a notification socket that is down or missed the event.
+  // The push can come before the POST's answer (the demo receiver is on
+  // the same machine), so it is applied again once the message is known.
   useEffect(() => {
     if (!update?.id || !update.state || update.state === 'pending') return;
+    if (sent?.id !== update.id || sent.state !== 'pending') return;
     setSent((cur) => (cur?.id === update.id && cur.state === 'pending' ? { ...cur, state: update.state } : cur));
     if (update.state === 'failed') { // the event has no reason; the message has
       api(`/api/v2/conversations/messages/agentless/${encodeURIComponent(update.id)}`)
         .then((m) => setSent((cur) => (cur?.id === m.id ? { ...cur, lastError: m.lastError } : cur))).catch(() => {});
     }
-  }, [update]);
+  }, [update, sent?.id]);
   useEffect(() => {
     if (!sent || sent.state !== 'pending') return undefined;
     let stop = false;
